@@ -1,0 +1,51 @@
+# One command per thing a person does. Each target sets up what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARCHIVE_DIR ?= data
+
+.PHONY: venv demo test lint typecheck eval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# pywb pins redis==2.10.6 (we need redis>=5), so it lives in its own venv and
+# is run as a separate process (tests and `scrapy wayback` find it there).
+PYWB_VENV := .venv-pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed
+$(PYWB_STAMP):
+	test -x $(PYWB_VENV)/bin/python || $(PY) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYWB_VENV)/bin/python -m pip install --quiet "pywb==2.10.0"
+	touch $(PYWB_STAMP)
+
+venv: $(STAMP) $(PYWB_STAMP)
+
+## Serve the bundled sample site on 127.0.0.1, crawl it into ./data and print a summary.
+demo: $(STAMP)
+	$(BIN)/python tools/demo.py --archive-dir $(ARCHIVE_DIR)
+
+## Run the whole test suite (this is what CI runs).
+test: $(STAMP) $(PYWB_STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## Extraction quality report (Zyte benchmark, Vietnamese pages, htmldate sample).
+eval: $(STAMP)
+	$(BIN)/python bench/eval.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""Scrapy settings for the Vietnamese news archiver.
+
+Every default lives here, grouped by component and prefixed per component
+(``ARCHIVE_*``, ``WARC_*``, ``DEDUP_*``, ``EXTRACT_*``, ``NEWS_*``). Override
+any of them on the command line with ``-s NAME=VALUE``.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "vnnews"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "spiders.commands"
+
+# --- Politeness and fetching -------------------------------------------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = "vnnews-archiver/0.1 (+https://github.com/vnnews-archiver; news archive crawler)"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+DEPTH_LIMIT = 6
+DEPTH_PRIORITY = 1
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 30.0
+
+# --- Archive (where everything is written) ------------------------------------
+# ARCHIVE_DIR/warc/*.warc.gz, ARCHIVE_DIR/json/*.jsonl, ARCHIVE_DIR/index/...
+ARCHIVE_DIR = "data"
+
+# --- Discovery (spiders.news) ---------------------------------------------------
+# Per-URL-pattern cap: at most this many URLs that share a "shape" (path with
+# digits and slugs folded) are followed; a trap guard on top of DEPTH_LIMIT.
+NEWS_MAX_PER_PATTERN = 2000
+# Maximum listing pages followed per listing (pagination depth).
+NEWS_MAX_PAGINATION = 50
+
+# --- Components ------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Records every exchange as WARC request/response records. 950 puts it
+    # next to the downloader, before HttpCompressionMiddleware (590) decodes.
+    "archive.middleware.WarcWriterMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.extraction.ExtractionPipeline": 300,
+    "pipelines.jsonlines.JsonLinesPipeline": 800,
+}
+
+# --- Extraction -------------------------------------------------------------------
+# Site profiles (one TOML file per site); extra directories may be added.
+NEWS_PROFILE_DIRS: list[str] = []
+
+# --- WARC writing -------------------------------------------------------------------
+WARC_ENABLED = True
+WARC_PREFIX = "vnnews"
+WARC_OPERATOR = ""
