@@ -23,7 +23,7 @@ AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
-DEPTH_LIMIT = 6
+DEPTH_LIMIT = 16  # outer bound; NEWS_MAX_HOPS is the finer one
 DEPTH_PRIORITY = 1
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -43,6 +43,9 @@ ARCHIVE_DIR = "data"
 NEWS_MAX_PER_PATTERN = 2000
 # Maximum listing pages followed per listing (pagination depth).
 NEWS_MAX_PAGINATION = 50
+# Link hops followed from an HTML page (pagination, sitemaps and feeds do not
+# count); the main guard against calendar-style traps.
+NEWS_MAX_HOPS = 4
 
 # --- Components ------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -52,11 +55,17 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 ITEM_PIPELINES = {
-    "pipelines.extraction.ExtractionPipeline": 300,
+    "pipelines.extract.ExtractionPipeline": 300,
     "pipelines.jsonlines.JsonLinesPipeline": 800,
 }
 
 # --- Extraction -------------------------------------------------------------------
+# Where extract_article() runs: "thread" (a thread pool), "process" (a process
+# pool, both cores busy while the reactor downloads) or "inline" (no pool).
+EXTRACT_POOL = "thread"
+EXTRACT_WORKERS = 2
+# Append a WARC metadata record holding the extracted article after each response.
+EXTRACT_WARC_METADATA = True
 # Site profiles (one TOML file per site); extra directories may be added.
 NEWS_PROFILE_DIRS: list[str] = []
 

@@ -1,0 +1,124 @@
+"""ExtractionPipeline: a fetched :class:`Page` becomes an article record.
+
+The work itself is :func:`pipelines.extraction.extract_article`, the same
+function ``scrapy extract`` and ``scrapy reprocess`` call. It runs off the
+reactor thread, in a thread pool or (``EXTRACT_POOL = "process"``) in a
+process pool so both cores work while the reactor keeps downloading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+from pipelines.extraction import ExtractionError, extract_article
+from pipelines.items import Page
+from spiders.profiles import ProfileRegistry, SiteProfile
+
+logger = logging.getLogger(__name__)
+
+POOLS = ("thread", "process", "inline")
+
+
+class NotAnArticle(DropItem):
+    """The page has no article content (a listing, an empty or error page)."""
+
+
+class ExtractionFailed(DropItem):
+    """The extractor raised on this page; the crawl goes on."""
+
+
+class ExtractionPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.pool = settings.get("EXTRACT_POOL", "thread")
+        if self.pool not in POOLS:
+            raise NotConfigured(
+                f"EXTRACT_POOL must be one of {', '.join(POOLS)}, not {self.pool!r}"
+            )
+        self.workers = settings.getint("EXTRACT_WORKERS", 2)
+        if self.workers < 1:
+            raise NotConfigured("EXTRACT_WORKERS must be at least 1")
+        self.write_metadata = settings.getbool("EXTRACT_WARC_METADATA", True)
+        self.registry = ProfileRegistry.load(settings.getlist("NEWS_PROFILE_DIRS"))
+        self.executor: Executor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        if self.pool == "thread":
+            self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="extract")
+        elif self.pool == "process":
+            ctx = multiprocessing.get_context("forkserver")
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx)
+
+    def close_spider(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=False)
+            self.executor = None
+
+    def _profile(self, page: Page) -> SiteProfile | None:
+        if page.site:
+            try:
+                return self.registry.get(page.site)
+            except ValueError:
+                pass
+        return self.registry.for_url(page.url)
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Page):
+            return item
+        stats = self.crawler.stats
+        assert stats is not None
+        job = partial(
+            extract_article,
+            item.body,
+            item.url,
+            fetched_at=item.fetched_at,
+            profile=self._profile(item),
+            hints=item.hints,
+            headers=item.headers,
+            encoding=item.encoding,
+        )
+        try:
+            if self.executor is None:
+                record = job()
+            else:
+                record = await asyncio.get_running_loop().run_in_executor(self.executor, job)
+        except ExtractionError as exc:
+            stats.inc_value("extract/not_article")
+            raise NotAnArticle(f"no article at {item.url}: {exc}") from exc
+        except Exception as exc:
+            stats.inc_value("extract/errors")
+            logger.warning("Extraction failed for %s: %s: %s", item.url, type(exc).__name__, exc)
+            raise ExtractionFailed(f"extraction failed for {item.url}") from exc
+        stats.inc_value("extract/articles")
+        if record.get("published") is None:
+            stats.inc_value("extract/no_date")
+        record["warc"] = item.warc
+        if self.write_metadata and item.warc and not item.revisit:
+            self._write_metadata(item, record)
+        return record
+
+    def _write_metadata(self, page: Page, record: dict[str, Any]) -> None:
+        """A WARC ``metadata`` record after the response, holding the extracted article."""
+        from archive.writer import WarcFileWriter
+
+        writer = WarcFileWriter.for_crawler(self.crawler)
+        if writer is None or not page.warc:
+            return
+        payload = json.dumps(
+            {k: v for k, v in record.items() if k != "warc"}, ensure_ascii=False, sort_keys=True
+        ).encode("utf-8")
+        writer.write_metadata(page.warc["record_id"], page.url, payload)

@@ -1,0 +1,213 @@
+"""Pure parsing helpers for discovery: sitemaps, news sitemaps, feeds, page kinds.
+
+Nothing here touches the network or Scrapy's engine; the spider feeds bytes in
+and gets URLs (with the facts found next to them) out.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from lxml import etree, html
+
+_MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
+
+_ARTICLE_URL_HINTS = (
+    re.compile(r"-(?:post|p|d|a|n)?\d{5,}(?:\.html?|\.htm|\.aspx|\.chn|\.ldo|\.vnp|\.vov)?$"),
+    re.compile(r"/\d{4}/\d{1,2}/\d{1,2}/[^/]+"),
+    re.compile(r"[/-]\d{6,}(?:\.html?)?$"),
+)
+_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "report"}
+
+
+class DiscoveryError(ValueError):
+    """A sitemap or feed could not be parsed."""
+
+
+@dataclass
+class Entry:
+    """A URL found by discovery, with what the source said about it."""
+
+    url: str
+    hints: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Sitemap:
+    kind: str  # "index" or "urlset"
+    entries: list[Entry]
+
+
+def maybe_gunzip(body: bytes) -> bytes:
+    if body[:2] != b"\x1f\x8b":
+        return body
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as f:
+            data = f.read(_MAX_SITEMAP_BYTES + 1)
+    except (OSError, EOFError) as exc:
+        raise DiscoveryError(f"bad gzip: {exc}") from exc
+    if len(data) > _MAX_SITEMAP_BYTES:
+        raise DiscoveryError("sitemap larger than 50 MB")
+    return data
+
+
+def _xml_root(body: bytes) -> etree._Element:
+    parser = etree.XMLParser(
+        recover=True, resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
+    )
+    try:
+        root = etree.fromstring(maybe_gunzip(body).strip(), parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise DiscoveryError(f"not XML: {exc}") from exc
+    if root is None:
+        raise DiscoveryError("empty XML document")
+    return root
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+
+
+def _child_text(el: etree._Element, *names: str) -> str:
+    """Text of the first descendant whose local name is one of ``names``."""
+    for child in el.iter():
+        if _local(child.tag) in names and child.text and child.text.strip():
+            return str(child.text).strip()
+    return ""
+
+
+def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
+    """A sitemap index or urlset, news sitemap fields kept as hints."""
+    root = _xml_root(body)
+    kind = _local(root.tag)
+    if kind not in ("sitemapindex", "urlset"):
+        raise DiscoveryError(f"root element is <{kind}>, not a sitemap")
+    entries = []
+    for item in root:
+        if _local(item.tag) not in ("sitemap", "url"):
+            continue
+        loc = _child_text(item, "loc")
+        if not loc:
+            continue
+        hints = {}
+        for key, names in (
+            ("sitemap_lastmod", ("lastmod",)),
+            ("sitemap_published", ("publication_date",)),
+            ("sitemap_title", ("title",)),
+        ):
+            value = _child_text(item, *names)
+            if value:
+                hints[key] = value
+        entries.append(Entry(urljoin(base_url, loc), hints))
+    return Sitemap("index" if kind == "sitemapindex" else "urlset", entries)
+
+
+def parse_feed(body: bytes, base_url: str) -> list[Entry]:
+    """RSS 2.0 / RSS 1.0 / Atom entries with their dates and titles."""
+    root = _xml_root(body)
+    kind = _local(root.tag)
+    if kind not in ("rss", "rdf", "feed"):
+        raise DiscoveryError(f"root element is <{kind}>, not a feed")
+    entries = []
+    for item in root.iter():
+        if _local(item.tag) not in ("item", "entry"):
+            continue
+        link = ""
+        for child in item:
+            if _local(child.tag) == "link":
+                href = child.get("href")
+                rel = child.get("rel", "alternate")
+                if href and rel == "alternate":
+                    link = href
+                    break
+                if child.text and child.text.strip():
+                    link = child.text.strip()
+                    break
+        if not link:
+            link = _child_text(item, "guid", "id")
+        if not link.startswith(("http://", "https://", "/")):
+            continue
+        hints = {}
+        published = _child_text(item, "pubdate", "published", "date", "issued")
+        if published:
+            hints["feed_published"] = published
+        updated = _child_text(item, "updated", "modified")
+        if updated:
+            hints["feed_updated"] = updated
+        title = _child_text(item, "title")
+        if title:
+            hints["feed_title"] = title
+        entries.append(Entry(urljoin(base_url, link), hints))
+    return entries
+
+
+def sniff_kind(body: bytes, content_type: str) -> str:
+    """'sitemap', 'feed', 'html' or 'other' from the content type and first bytes."""
+    ctype = content_type.lower()
+    head = maybe_gunzip(body[:4096] if body[:2] != b"\x1f\x8b" else body)[:2048].lower()
+    if b"<urlset" in head or b"<sitemapindex" in head:
+        return "sitemap"
+    if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+        return "feed"
+    if "html" in ctype or b"<html" in head or b"<!doctype html" in head:
+        return "html"
+    return "other"
+
+
+def _jsonld_types(tree: html.HtmlElement) -> set[str]:
+    types: set[str] = set()
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content() or "null", strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                t = node.get("@type")
+                for name in t if isinstance(t, list) else [t]:
+                    if isinstance(name, str):
+                        types.add(name.lower())
+                graph = node.get("@graph")
+                if graph:
+                    stack.append(graph)
+    return types
+
+
+def looks_like_article_url(url: str) -> bool:
+    path = url.split("?", 1)[0]
+    return any(p.search(path) for p in _ARTICLE_URL_HINTS)
+
+
+def is_article_page(tree: html.HtmlElement, url: str) -> bool:
+    """Tell an article page from a listing/home page by its own markup."""
+    og_type = tree.xpath('string(//meta[@property="og:type"]/@content)').strip().lower()
+    if og_type == "article":
+        return True
+    if _jsonld_types(tree) & _ARTICLE_TYPES:
+        return True
+    if tree.xpath('//meta[@property="article:published_time"]'):
+        return True
+    if og_type == "website":
+        return False
+    # Markup says nothing: a long run of prose and an article-shaped URL.
+    text_len = sum(len(p.text_content()) for p in tree.iter("p"))
+    return text_len > 1200 and looks_like_article_url(url)
+
+
+_DIGITS = re.compile(r"\d+")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){2,}")
+
+
+def url_shape(url: str) -> str:
+    """A URL with numbers and slugs folded, for per-pattern caps against traps."""
+    shape = _DIGITS.sub("0", url.lower())
+    return _SLUG.sub("slug", shape)

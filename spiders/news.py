@@ -1,0 +1,402 @@
+"""NewsSpider: one profile-driven spider for Vietnamese news sites.
+
+Discovery order for each start host: robots.txt (its ``Sitemap:`` lines) →
+sitemap indexes and (news) sitemaps → RSS/Atom feeds → the start page and the
+listing pages it links to, with their pagination. Pages are told apart as
+articles or listings; articles go to the pipelines as :class:`Page` items.
+
+The spider only discovers and fetches; it never writes files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from lxml import html as lxml_html
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+from twisted.python.failure import Failure
+
+from archive.urlcanon import canonicalize_url, fold_variant
+from pipelines.items import Page
+from spiders.discovery import (
+    DiscoveryError,
+    Entry,
+    is_article_page,
+    looks_like_article_url,
+    parse_feed,
+    parse_sitemap,
+    sniff_kind,
+    url_shape,
+)
+from spiders.profiles import ProfileError, ProfileRegistry, SiteProfile
+
+logger = logging.getLogger(__name__)
+
+_PAGINATION_HINTS = ("trang-", "page=", "/page/", "p=", "trang=", "/p")
+_SKIP_EXTENSIONS = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".svg",
+    ".pdf",
+    ".mp4",
+    ".mp3",
+    ".zip",
+    ".css",
+    ".js",
+    ".ico",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+)
+
+
+def _split_urls(value: str | list[str] | None) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, list):
+        return value
+    return [u.strip() for u in value.split(",") if u.strip()]
+
+
+def check_arguments(
+    registry: ProfileRegistry, site: str | None, start_urls: str | list[str] | None
+) -> tuple[SiteProfile | None, list[str]]:
+    """The profile and start URLs for ``-a site=`` / ``-a start_urls=``; ValueError if wrong."""
+    profile = registry.get(site) if site else None
+    urls = _split_urls(start_urls) or list(profile.start_urls if profile else [])
+    if not urls:
+        raise ValueError("nothing to crawl: pass -a site=NAME or -a start_urls=URL[,URL]")
+    bad = [
+        u for u in urls if urlsplit(u).scheme not in ("http", "https") or not urlsplit(u).hostname
+    ]
+    if bad:
+        raise ValueError(f"start_urls must be http(s) URLs: {', '.join(bad)}")
+    return profile, urls
+
+
+class NewsSpider(scrapy.Spider):
+    """``scrapy crawl news -a site=NAME`` or ``-a start_urls=URL[,URL]``."""
+
+    name = "news"
+
+    def __init__(
+        self,
+        site: str | None = None,
+        start_urls: str | list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.site_name = site
+        self.requested_start_urls = _split_urls(start_urls)
+        self.profile: SiteProfile | None = None
+        self.registry: ProfileRegistry | None = None
+        self._shapes: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, NewsSpider)
+        spider.configure()
+        return spider
+
+    # --- set-up -----------------------------------------------------------------
+
+    def configure(self) -> None:
+        settings = self.crawler.settings
+        self.registry = ProfileRegistry.load(settings.getlist("NEWS_PROFILE_DIRS"))
+        try:
+            self.profile, urls = check_arguments(
+                self.registry, self.site_name, self.requested_start_urls
+            )
+        except (ProfileError, ValueError) as exc:
+            raise NotConfigured(str(exc)) from exc
+        self.start_urls = urls
+        self.allowed_domains = sorted({urlsplit(u).hostname or "" for u in urls})
+        self.max_hops = settings.getint("NEWS_MAX_HOPS", 4)
+        self.max_pagination = settings.getint("NEWS_MAX_PAGINATION", 50)
+        self.max_per_pattern = settings.getint("NEWS_MAX_PER_PATTERN", 2000)
+
+    def _profile_for(self, url: str) -> SiteProfile | None:
+        if self.profile is not None:
+            return self.profile
+        return self.registry.for_url(url) if self.registry else None
+
+    # --- start ------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self._start_requests():
+            yield request
+
+    def _start_requests(self) -> Iterator[Request]:
+        profile = self.profile
+        # When start_urls were given with a profile (a mirror or the sample site),
+        # the profile's own sitemap/feed URLs point elsewhere; discovery starts
+        # from the start hosts' robots.txt instead.
+        own_urls = profile is not None and not self.requested_start_urls
+        hosts_done: set[str] = set()
+        for url in self.start_urls:
+            parts = urlsplit(url)
+            root = f"{parts.scheme}://{parts.netloc}"
+            if root not in hosts_done:
+                hosts_done.add(root)
+                yield self._request(
+                    root + "/robots.txt", self.parse_robots, kind="robots", priority=30
+                )
+            yield self._request(url, self.parse_page, kind="start", priority=10)
+        if own_urls and profile is not None:
+            for sitemap in profile.sitemaps:
+                yield self._request(sitemap, self.parse_sitemap, kind="sitemap", priority=20)
+            for feed in profile.feeds:
+                yield self._request(feed, self.parse_feed, kind="feed", priority=20)
+
+    def _request(
+        self,
+        url: str,
+        callback: Any,
+        *,
+        kind: str,
+        priority: int = 0,
+        hints: dict[str, str] | None = None,
+        hops: int = 0,
+        pages: int = 0,
+    ) -> Request:
+        meta = {"kind": kind, "hints": hints or {}, "hops": hops, "pagination": pages}
+        return Request(url, callback=callback, errback=self.on_error, priority=priority, meta=meta)
+
+    # --- robots, sitemaps, feeds ---------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        sitemaps = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        self.crawler.stats.inc_value("news/robots/sitemaps", len(sitemaps))
+        if not sitemaps:
+            # No Sitemap: line; try the conventional location.
+            sitemaps = [urljoin(response.url, "/sitemap.xml")]
+        for url in sitemaps:
+            yield self._request(url, self.parse_sitemap, kind="sitemap", priority=20)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        try:
+            sitemap = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:
+            self._bad_input("sitemap", response.url, exc)
+            return
+        self.crawler.stats.inc_value("news/sitemaps")
+        for entry in sitemap.entries:
+            if sitemap.kind == "index":
+                yield self._request(entry.url, self.parse_sitemap, kind="sitemap", priority=20)
+            elif self._admit(entry.url):
+                yield self._article_request(entry, source="sitemap")
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        try:
+            entries = parse_feed(response.body, response.url)
+        except DiscoveryError as exc:
+            self._bad_input("feed", response.url, exc)
+            return
+        self.crawler.stats.inc_value("news/feeds")
+        for entry in entries:
+            if self._admit(entry.url):
+                yield self._article_request(entry, source="feed")
+
+    def _article_request(self, entry: Entry, *, source: str) -> Request:
+        url = canonicalize_url(fold_variant(entry.url))
+        self.crawler.stats.inc_value(f"news/discovered/{source}")
+        return self._request(url, self.parse_page, kind="article", priority=5, hints=entry.hints)
+
+    # --- HTML pages -------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        kind = sniff_kind(response.body, response.headers.get("Content-Type", b"").decode())
+        if kind == "sitemap":
+            yield from self.parse_sitemap(response)
+            return
+        if kind == "feed":
+            yield from self.parse_feed(response)
+            return
+        if kind != "html":
+            self.crawler.stats.inc_value("news/pages/not_html")
+            return
+        try:
+            tree = lxml_html.document_fromstring(response.text, base_url=response.url)
+        except (ValueError, lxml_html.etree.ParserError) as exc:
+            self._bad_input("html", response.url, exc)
+            return
+        tree.make_links_absolute(response.url, resolve_base_href=True, handle_failures="discard")
+        yield from self._feed_links(tree, response)
+        if self._is_article(tree, response.url):
+            canonical = self._canonical_elsewhere(tree, response.url)
+            if canonical:
+                self.crawler.stats.inc_value("news/folded_to_canonical")
+                yield self._request(
+                    canonical,
+                    self.parse_page,
+                    kind="article",
+                    priority=5,
+                    hints=response.meta.get("hints"),
+                    hops=response.meta.get("hops", 0),
+                )
+                return
+            self.crawler.stats.inc_value("news/pages/article")
+            yield self._page_item(response)
+        else:
+            self.crawler.stats.inc_value("news/pages/listing")
+        yield from self._follow_links(tree, response)
+
+    def _is_article(self, tree: lxml_html.HtmlElement, url: str) -> bool:
+        profile = self._profile_for(url)
+        decided = profile.is_article_url(url) if profile else None
+        if decided is not None:
+            return decided
+        return is_article_page(tree, url)
+
+    def _canonical_elsewhere(self, tree: lxml_html.HtmlElement, url: str) -> str | None:
+        """The article's own URL when this page is a variant (AMP, print, tracking)."""
+        own = canonicalize_url(url)
+        hrefs = tree.xpath('//link[@rel="canonical"]/@href')
+        target = canonicalize_url(fold_variant(str(hrefs[0]).strip() if hrefs else url))
+        if target == own or not self._on_site(target):
+            return None
+        return target
+
+    def _page_item(self, response: Response) -> Page:
+        warc = response.meta.get("warc")
+        fetched_at = None
+        if isinstance(warc, dict) and warc.get("date"):
+            fetched_at = datetime.fromisoformat(str(warc["date"]).replace("Z", "+00:00"))
+        headers = {
+            k.decode("latin-1"): [v.decode("latin-1") for v in vs]
+            for k, vs in response.headers.items()
+        }
+        hints = dict(response.meta.get("hints") or {})
+        return Page(
+            url=response.url,
+            request_url=response.request.url if response.request else response.url,
+            status=response.status,
+            headers=headers,
+            body=response.body,
+            encoding=getattr(response, "encoding", "utf-8"),
+            fetched_at=fetched_at or datetime.now(UTC),
+            site=self._site_name(response.url),
+            hints=hints,
+            warc=dict(warc) if isinstance(warc, dict) else None,
+            revisit=bool(isinstance(warc, dict) and warc.get("revisit")),
+        )
+
+    def _site_name(self, url: str) -> str | None:
+        profile = self._profile_for(url)
+        return profile.name if profile else None
+
+    def _feed_links(self, tree: lxml_html.HtmlElement, response: Response) -> Iterator[Request]:
+        xpath = '//link[@rel="alternate"][contains(@type,"rss") or contains(@type,"atom")]/@href'
+        for href in tree.xpath(xpath):
+            if self._on_site(href):
+                yield self._request(href, self.parse_feed, kind="feed", priority=20)
+
+    def _follow_links(self, tree: lxml_html.HtmlElement, response: Response) -> Iterator[Request]:
+        hops = int(response.meta.get("hops", 0))
+        pages = int(response.meta.get("pagination", 0))
+        for href in self._links(tree):
+            url = canonicalize_url(fold_variant(href))
+            if not self._admit(url):
+                continue
+            if self._is_pagination(url, response.url):
+                if pages < self.max_pagination:
+                    yield self._request(
+                        url,
+                        self.parse_page,
+                        kind="listing",
+                        priority=8,
+                        hops=hops,
+                        pages=pages + 1,
+                    )
+                else:
+                    self.crawler.stats.inc_value("news/dropped/pagination_cap")
+                continue
+            if hops >= self.max_hops:
+                self.crawler.stats.inc_value("news/dropped/hops")
+                continue
+            profile = self._profile_for(url)
+            article = profile.is_article_url(url) if profile else None
+            if article is None:
+                article = looks_like_article_url(url)
+            yield self._request(
+                url,
+                self.parse_page,
+                kind="article" if article else "listing",
+                priority=5 if article else 3,
+                hops=hops + 1,
+            )
+
+    def _links(self, tree: lxml_html.HtmlElement) -> Iterable[str]:
+        seen: set[str] = set()
+        for el in tree.xpath("//a[@href]"):
+            rel = (el.get("rel") or "").lower()
+            if "nofollow" in rel:
+                continue
+            href = str(el.get("href")).strip()
+            if href.startswith(("http://", "https://")) and href not in seen:
+                seen.add(href)
+                yield href.split("#", 1)[0]
+
+    def _is_pagination(self, url: str, current: str) -> bool:
+        path = url[len(urlsplit(url).scheme) + 3 :].lower()
+        return any(h in path for h in _PAGINATION_HINTS) and not looks_like_article_url(url)
+
+    def _on_site(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    def _admit(self, url: str) -> bool:
+        """Keep a link? Same hosts, not denied, not a file, under the per-pattern cap."""
+        stats = self.crawler.stats
+        if not self._on_site(url):
+            stats.inc_value("news/dropped/offsite")
+            return False
+        path = urlsplit(url).path.lower()
+        if path.endswith(_SKIP_EXTENSIONS):
+            stats.inc_value("news/dropped/not_page")
+            return False
+        profile = self._profile_for(url)
+        if profile and profile.is_denied(url):
+            stats.inc_value("news/dropped/denied")
+            return False
+        shape = url_shape(url)
+        self._shapes[shape] += 1
+        if self._shapes[shape] > self.max_per_pattern:
+            if self._shapes[shape] == self.max_per_pattern + 1:
+                logger.warning("URL pattern cap (%d) reached for %s", self.max_per_pattern, shape)
+            stats.inc_value("news/dropped/pattern_cap")
+            return False
+        return True
+
+    # --- errors -------------------------------------------------------------------
+
+    def _bad_input(self, what: str, url: str, exc: Exception) -> None:
+        self.crawler.stats.inc_value(f"news/errors/bad_{what}")
+        logger.warning("Bad %s at %s: %s", what, url, exc)
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request if hasattr(failure, "request") else None
+        url = request.url if request is not None else "?"
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.crawler.stats.inc_value(f"news/errors/http_{status}")
+            logger.info("HTTP %s for %s", status, url)
+            return
+        name = failure.type.__name__ if failure.type else "error"
+        self.crawler.stats.inc_value(f"news/errors/{name}")
+        logger.warning("Fetch failed for %s: %s", url, failure.getErrorMessage())
