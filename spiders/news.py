@@ -11,6 +11,7 @@ The spider only discovers and fetches; it never writes files.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from lxml import html as lxml_html
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
@@ -42,7 +43,9 @@ from spiders.profiles import ProfileError, ProfileRegistry, SiteProfile
 
 logger = logging.getLogger(__name__)
 
-_PAGINATION_HINTS = ("trang-", "page=", "/page/", "p=", "trang=", "/p")
+_PAGINATION = re.compile(
+    r"[?&](?:page|p|trang|pg)=\d+|/(?:page|trang|p)[-/]?\d+(?:\.html?)?/?$", re.IGNORECASE
+)
 _SKIP_EXTENSIONS = (
     ".jpg",
     ".jpeg",
@@ -180,7 +183,7 @@ class NewsSpider(scrapy.Spider):
     # --- robots, sitemaps, feeds ---------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        sitemaps = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         self.crawler.stats.inc_value("news/robots/sitemaps", len(sitemaps))
         if not sitemaps:
             # No Sitemap: line; try the conventional location.
@@ -353,8 +356,7 @@ class NewsSpider(scrapy.Spider):
                 yield href.split("#", 1)[0]
 
     def _is_pagination(self, url: str, current: str) -> bool:
-        path = url[len(urlsplit(url).scheme) + 3 :].lower()
-        return any(h in path for h in _PAGINATION_HINTS) and not looks_like_article_url(url)
+        return bool(_PAGINATION.search(url)) and not looks_like_article_url(url)
 
     def _on_site(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -396,6 +398,11 @@ class NewsSpider(scrapy.Spider):
             status = failure.value.response.status
             self.crawler.stats.inc_value(f"news/errors/http_{status}")
             logger.info("HTTP %s for %s", status, url)
+            return
+        if failure.check(IgnoreRequest):
+            # robots.txt, offsite and dedup drops: counted by their own middlewares.
+            self.crawler.stats.inc_value("news/ignored")
+            logger.debug("Ignored %s: %s", url, failure.getErrorMessage())
             return
         name = failure.type.__name__ if failure.type else "error"
         self.crawler.stats.inc_value(f"news/errors/{name}")
