@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pipelines.extraction import ExtractionError, extract_article
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from pipelines.extraction import ExtractionError, extract_article
 from spiders.profiles import ProfileError, ProfileRegistry
 
 
