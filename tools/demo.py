@@ -67,7 +67,7 @@ def main() -> int:
     args = parser.parse_args()
     archive = Path(args.archive_dir).resolve()
     proc, url = start_server(SITE)
-    print(f"Serving the sample site at {url}")
+    print(f"Serving the sample site at {url}; crawling it into {archive} ...")
     try:
         crawl = subprocess.run(
             [
