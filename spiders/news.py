@@ -223,7 +223,8 @@ class NewsSpider(scrapy.Spider):
     # --- HTML pages -------------------------------------------------------------------
 
     def parse_page(self, response: Response) -> Iterator[Any]:
-        kind = sniff_kind(response.body, response.headers.get("Content-Type", b"").decode())
+        content_type = response.headers.get("Content-Type") or b""
+        kind = sniff_kind(response.body, content_type.decode("latin-1"))
         if kind == "sitemap":
             yield from self.parse_sitemap(response)
             return
@@ -394,16 +395,17 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request if hasattr(failure, "request") else None
         url = request.url if request is not None else "?"
-        if failure.check(HttpError):
-            status = failure.value.response.status
+        error = failure.value
+        if isinstance(error, HttpError):
+            status = error.response.status
             self.crawler.stats.inc_value(f"news/errors/http_{status}")
             logger.info("HTTP %s for %s", status, url)
             return
-        if failure.check(IgnoreRequest):
+        if isinstance(error, IgnoreRequest):
             # robots.txt, offsite and dedup drops: counted by their own middlewares.
             self.crawler.stats.inc_value("news/ignored")
             logger.debug("Ignored %s: %s", url, failure.getErrorMessage())
             return
-        name = failure.type.__name__ if failure.type else "error"
+        name = type(error).__name__
         self.crawler.stats.inc_value(f"news/errors/{name}")
         logger.warning("Fetch failed for %s: %s", url, failure.getErrorMessage())

@@ -54,7 +54,8 @@ class Command(ScrapyCommand):
             return
         try:
             fetched_at = self._fetched_at(opts.fetched_at, path)
-            registry = ProfileRegistry.load(self.settings.getlist("NEWS_PROFILE_DIRS"))
+            dirs = self.settings.getlist("NEWS_PROFILE_DIRS") if self.settings else []
+            registry = ProfileRegistry.load(dirs)
             profile = registry.get(opts.site) if opts.site else registry.for_url(opts.url)
             record = extract_article(body, opts.url, fetched_at=fetched_at, profile=profile)
         except (ProfileError, ValueError, ExtractionError) as exc:
