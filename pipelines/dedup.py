@@ -1,0 +1,141 @@
+"""DedupPipeline: one JSON record per article version.
+
+Items are article record dicts (from the extraction pipeline) with ``canonical_url``,
+``text_digest`` and ``warc``. Against the dedup index (``archive.dedupindex``):
+
+* first sighting of an article -> ``version`` 1, ``previous`` null;
+* changed text -> ``version`` = latest + 1, ``previous`` = the latest version's ``id``;
+* text already stored (an HTML-only change, a revisit, a 304) -> dropped
+  (:class:`UnchangedText` / :class:`KnownRevisit`).
+
+A version is committed to the index only once the item has passed every pipeline
+(``item_scraped``), so a crawl killed before the JSON line is written re-emits the
+article on the next run instead of losing it. Items in flight are tracked in memory so
+two copies of one article in the same run (AMP and canonical, say) give one record.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.asyncio import run_in_thread
+
+from archive.dedupindex import DedupIndex
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+# The record's ``warc`` block (article.schema.json); meta extras such as ``revisit`` go.
+WARC_FIELDS = ("filename", "offset", "length", "record_id", "payload_digest")
+
+
+class UnchangedText(DropItem):
+    """The page changed (or not) but its extracted text is a version already recorded."""
+
+
+class KnownRevisit(DropItem):
+    """A revisit (same payload, or 304) of an article version already recorded."""
+
+
+def version_id(canonical_url: str, text_digest: str) -> str:
+    """Stable id of one article version (same formula as ``pipelines.extraction``)."""
+    raw = hashlib.sha1(f"{canonical_url}\n{text_digest}".encode()).digest()
+    return base64.b32encode(raw).decode("ascii").lower()
+
+
+def _key(item: dict[str, Any]) -> tuple[str, str] | None:
+    canonical = item.get("canonical_url") or item.get("url")
+    digest = item.get("text_digest")
+    if not canonical or not digest:
+        return None
+    return str(canonical), str(digest)
+
+
+class DedupPipeline:
+    def __init__(self, crawler: Crawler, index: DedupIndex) -> None:
+        self.crawler = crawler
+        self.index = index
+        self.pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self.pending_versions: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        if not crawler.settings.getbool("DEDUP_ENABLED", True):
+            raise NotConfigured("JSON record dedup is off; set DEDUP_ENABLED=True to enable it")
+        pipeline = cls(crawler, DedupIndex.for_crawler(crawler))
+        crawler.signals.connect(pipeline._item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(pipeline._item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline._item_dropped, signal=signals.item_error)
+        return pipeline
+
+    def _inc(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        key = _key(item)
+        if key is None:
+            self._inc("dedup/missing_fields")
+            logger.warning("Record without canonical_url/text_digest: %s", item.get("url"))
+            return item
+        canonical, digest = key
+        item["id"] = item.get("id") or version_id(canonical, digest)
+        warc = item.get("warc") or {}
+        revisit = bool(warc.get("revisit"))
+        if warc:
+            item["warc"] = {k: warc[k] for k in WARC_FIELDS if k in warc}
+        known = key in self.pending
+        if not known:
+            known = await run_in_thread(self.index.find_version, *key) is not None
+        if known:
+            self._inc("dedup/known_revisit" if revisit else "dedup/unchanged_text")
+            kind = KnownRevisit if revisit else UnchangedText
+            raise kind(f"article text already recorded: {canonical} ({digest})")
+        latest = await run_in_thread(self.index.latest_version, canonical)
+        number = max(latest.version if latest else 0, self.pending_versions.get(canonical, 0))
+        item["version"] = number + 1
+        item["previous"] = self._previous(canonical, latest)
+        self.pending[key] = item
+        self.pending_versions[canonical] = number + 1
+        self._inc("dedup/new_versions" if number else "dedup/new_articles")
+        return item
+
+    def _previous(self, canonical: str, latest: Any) -> str | None:
+        in_flight = [i["id"] for (c, _), i in self.pending.items() if c == canonical]
+        if in_flight:
+            return str(in_flight[-1])
+        return str(latest.record_id) if latest else None
+
+    def _release(self, item: Any) -> tuple[str, str] | None:
+        key = _key(item) if isinstance(item, dict) else None
+        if key is None or self.pending.get(key) is not item:
+            return None
+        del self.pending[key]
+        if not any(c == key[0] for c, _ in self.pending):
+            self.pending_versions.pop(key[0], None)
+        return key
+
+    def _item_scraped(self, item: Any) -> None:
+        key = self._release(item)
+        if key is not None:
+            stored = self.index.add_version(key[0], key[1], item["id"])
+            if stored.version != item.get("version"):
+                logger.warning(
+                    "Version of %s stored as %d, record says %s (concurrent writer?)",
+                    key[0],
+                    stored.version,
+                    item.get("version"),
+                )
+                self._inc("dedup/version_conflicts")
+
+    def _item_dropped(self, item: Any) -> None:
+        self._release(item)
