@@ -1,0 +1,385 @@
+"""``scrapy reprocess WARC... -o OUT.jsonl``: re-extract articles from WARC files, offline.
+
+Every HTML 200 response in the given WARC/ARC files (ours or other tools': warcio,
+pywb, wget, wpull, Common Crawl...) goes through ``pipelines.extraction.extract_article``
+with ``fetched_at`` = its WARC-Date and the site profile of its URL. Revisits are
+resolved to their original payload (``WARC-Refers-To``, then ``WARC-Refers-To-Target-URI``
+and ``-Date``, then the payload digest; first in the given files, then in
+``ARCHIVE_DIR``'s CDXJ index). Records carry the ``warc`` location of the capture.
+
+Versions follow the dedup rules: per canonical URL in capture order, a new text is a new
+version (``previous`` = the version before), a text seen before is dropped. Output lines
+are sorted (canonical URL, version), keys sorted, so the same input gives the same bytes.
+A one-line summary goes to stderr; broken records and non-HTML records are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from archive.cdxj import INDEX_NAME, CdxjIndex, url_key
+from archive.reader import (
+    ArchiveRecord,
+    PayloadError,
+    iter_records,
+    read_record_at,
+    warc_timestamp,
+)
+from spiders.profiles import ProfileRegistry, SiteProfile
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
+BATCH = 64
+Location = tuple[Path, int]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One extraction to run (picklable, for the process pool)."""
+
+    body: bytes
+    url: str
+    fetched_at: datetime
+    profile: SiteProfile | None
+    headers: dict[str, list[str]]
+    warc: dict[str, Any]
+
+
+def run_task(task: Task) -> tuple[str, Any]:
+    """("ok", record) | ("skip", reason) | ("error", one-line message)."""
+    from pipelines.extraction import ExtractionError, extract_article
+
+    try:
+        record = extract_article(
+            task.body,
+            task.url,
+            fetched_at=task.fetched_at,
+            profile=task.profile,
+            headers=task.headers,
+        )
+    except ExtractionError as exc:
+        return "skip", str(exc)
+    except Exception as exc:  # a broken page must not stop the run
+        return "error", f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+    record["warc"] = task.warc
+    return "ok", record
+
+
+def is_html(record: ArchiveRecord, body: bytes) -> bool:
+    if record.mime:
+        return record.mime in HTML_TYPES
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def http_headers_dict(record: ArchiveRecord) -> dict[str, list[str]]:
+    """HTTP headers as Scrapy names them (``Content-Type``), values as lists."""
+    out: dict[str, list[str]] = {}
+    for name, value in record.http_headers or ():
+        out.setdefault(name.title(), []).append(value)
+    return out
+
+
+def input_files(paths: Iterable[str]) -> list[Path]:
+    files: list[Path] = []
+    for arg in paths:
+        path = Path(arg)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.name.endswith(WARC_SUFFIXES)))
+        else:
+            files.append(path)
+    return files
+
+
+class Reprocessor:
+    """Two passes: responses (and where originals are), then revisits."""
+
+    def __init__(
+        self,
+        registry: ProfileRegistry,
+        archive_dir: Path | None = None,
+        jobs: int = 1,
+    ) -> None:
+        self.registry = registry
+        self.archive_dir = archive_dir
+        self.jobs = max(1, jobs)
+        self.stats: Counter[str] = Counter()
+        self.by_id: dict[str, Location] = {}
+        self.by_capture: dict[tuple[str, str], Location] = {}
+        self.by_digest: dict[str, list[tuple[str, Location]]] = {}
+        self.revisits: list[ArchiveRecord] = []
+        self.records: list[dict[str, Any]] = []
+        self._archive_index: CdxjIndex | bool | None = False
+        self._pool: ProcessPoolExecutor | None = None
+
+    def run(self, files: list[Path]) -> list[dict[str, Any]]:
+        if self.jobs > 1:
+            self._pool = ProcessPoolExecutor(self.jobs)
+        try:
+            self._run_batches(self._scan(files))
+            self._run_batches(self._resolved_revisits())
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+        return assign_versions(self.records, self.stats)
+
+    # -- pass 1 -----------------------------------------------------------------------
+
+    def _scan(self, files: list[Path]) -> Iterator[Task]:
+        for path in files:
+            for record in iter_records(path, self.stats):
+                task = self._consider(record)
+                if task is not None:
+                    yield task
+
+    def _consider(self, record: ArchiveRecord) -> Task | None:
+        if record.rec_type == "revisit":
+            self.stats["reprocess/revisits"] += 1
+            if record.mime and record.mime not in HTML_TYPES:
+                self.stats["reprocess/not_html"] += 1
+            elif record.http_status in (None, 200, 304):
+                self.revisits.append(record)
+            else:
+                self.stats["reprocess/not_200"] += 1
+            return None
+        if record.rec_type != "response":
+            return None
+        if record.http_status != 200:
+            self.stats["reprocess/not_200"] += 1
+            return None
+        if not is_html(record, record.raw_payload[:1024]):
+            self.stats["reprocess/not_html"] += 1
+            return None
+        self._remember(record)
+        self.stats["reprocess/html_responses"] += 1
+        return self._task(record, record)
+
+    def _remember(self, record: ArchiveRecord) -> None:
+        if not record.seekable:
+            return
+        location = (record.path, record.offset)
+        if record.record_id:
+            self.by_id[record.record_id] = location
+        self.by_capture[(url_key(record.url), warc_timestamp(record.date))] = location
+        if record.payload_digest:
+            entry = (warc_timestamp(record.date), location)
+            self.by_digest.setdefault(record.payload_digest, []).append(entry)
+
+    def _task(self, body_record: ArchiveRecord, capture: ArchiveRecord) -> Task | None:
+        if body_record.truncated or body_record.oversized:
+            self.stats["reprocess/truncated"] += 1  # still extracted: partial text is text
+        try:
+            body = body_record.payload()
+        except PayloadError as exc:
+            self.stats["reprocess/payload_errors"] += 1
+            logger.warning("%s@%d: %s", capture.path, capture.offset, exc)
+            return None
+        fetched_at = capture.fetched_at
+        if fetched_at is None:
+            self.stats["reprocess/bad_dates"] += 1
+            logger.warning(
+                "%s@%d: unreadable WARC-Date %r", capture.path, capture.offset, capture.date
+            )
+            return None
+        return Task(
+            body=body,
+            url=capture.url,
+            fetched_at=fetched_at,
+            profile=self.registry.for_url(capture.url),
+            headers=http_headers_dict(body_record),
+            warc=capture.location(),
+        )
+
+    # -- pass 2 -----------------------------------------------------------------------
+
+    def _resolved_revisits(self) -> Iterator[Task]:
+        for revisit in self.revisits:
+            original = self._original(revisit)
+            if original is None:
+                self.stats["reprocess/revisits_unresolved"] += 1
+                continue
+            if original.http_status != 200 or not is_html(original, original.raw_payload[:1024]):
+                self.stats["reprocess/not_html"] += 1
+                continue
+            self.stats["reprocess/revisits_resolved"] += 1
+            task = self._task(original, revisit)
+            if task is not None:
+                yield task
+
+    def _original(self, revisit: ArchiveRecord) -> ArchiveRecord | None:
+        location = self._local_original(revisit)
+        if location is not None:
+            return read_record_at(location[0], location[1], self.stats)
+        return self._archived_original(revisit)
+
+    def _local_original(self, revisit: ArchiveRecord) -> Location | None:
+        if revisit.refers_to and revisit.refers_to in self.by_id:
+            return self.by_id[revisit.refers_to]
+        target = revisit.header("WARC-Refers-To-Target-URI")
+        date = revisit.header("WARC-Refers-To-Date")
+        if target and date:
+            found = self.by_capture.get((url_key(target), warc_timestamp(date)))
+            if found is not None:
+                return found
+        candidates = self.by_digest.get(revisit.payload_digest or "", [])
+        before = [c for c in candidates if c[0] <= warc_timestamp(revisit.date)]
+        chosen = (before or candidates)[-1:] if candidates else []
+        return chosen[0][1] if chosen else None
+
+    def _archived_original(self, revisit: ArchiveRecord) -> ArchiveRecord | None:
+        index = self._load_archive_index()
+        if index is None or self.archive_dir is None:
+            return None
+        target = revisit.header("WARC-Refers-To-Target-URI")
+        date = revisit.header("WARC-Refers-To-Date")
+        entry = index.at(target, warc_timestamp(date)) if target and date else None
+        if entry is None and revisit.payload_digest:
+            entry = index.original(revisit.payload_digest, before=warc_timestamp(revisit.date))
+        if entry is None:
+            return None
+        return read_record_at(self.archive_dir / "warc" / entry.filename, entry.offset, self.stats)
+
+    def _load_archive_index(self) -> CdxjIndex | None:
+        if self._archive_index is False:
+            path = self.archive_dir / "index" / INDEX_NAME if self.archive_dir else None
+            self._archive_index = (
+                CdxjIndex.from_file(path, self.stats) if path and path.exists() else None
+            )
+        return self._archive_index if isinstance(self._archive_index, CdxjIndex) else None
+
+    # -- extraction ---------------------------------------------------------------------
+
+    def _run_batches(self, tasks: Iterator[Task]) -> None:
+        batch: list[Task] = []
+        for task in tasks:
+            batch.append(task)
+            if len(batch) >= BATCH:
+                self._run(batch)
+                batch = []
+        self._run(batch)
+
+    def _run(self, batch: list[Task]) -> None:
+        results = self._pool.map(run_task, batch) if self._pool else map(run_task, batch)
+        for task, (status, value) in zip(batch, results, strict=True):
+            if status == "ok":
+                self.records.append(value)
+            elif status == "skip":
+                self.stats["reprocess/not_article"] += 1
+            else:
+                self.stats["reprocess/extract_errors"] += 1
+                logger.warning("%s (%s): %s", task.url, task.warc["filename"], value)
+
+
+def _capture_order(record: dict[str, Any]) -> tuple[str, str, int]:
+    warc = record.get("warc") or {}
+    return (str(record.get("fetched_at")), str(warc.get("filename")), int(warc.get("offset", 0)))
+
+
+def assign_versions(records: list[dict[str, Any]], stats: Counter[str]) -> list[dict[str, Any]]:
+    """Dedup as the crawl does: one record per (canonical URL, text), numbered in capture
+    order; sorted by canonical URL then version."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        key = str(record.get("canonical_url") or record.get("url"))
+        groups.setdefault(key, []).append(record)
+    out = []
+    for key in sorted(groups):
+        seen: set[str] = set()
+        previous: str | None = None
+        for record in sorted(groups[key], key=_capture_order):
+            digest = str(record.get("text_digest"))
+            if digest in seen:
+                stats["reprocess/unchanged_text"] += 1
+                continue
+            seen.add(digest)
+            record["version"] = len(seen)
+            record["previous"] = previous
+            previous = str(record.get("id"))
+            out.append(record)
+    stats["reprocess/records"] = len(out)
+    return out
+
+
+def write_jsonl(records: list[dict[str, Any]], output: str) -> None:
+    lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+    if output == "-":
+        sys.stdout.write(lines)
+        return
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        out.write(lines)
+    os.replace(tmp, target)
+
+
+def summary(stats: Counter[str], files: int) -> str:
+    s = stats
+    return (
+        f"reprocess: {files} files, {s['reader/records']} records, "
+        f"{s['reprocess/html_responses']} HTML responses, "
+        f"{s['reprocess/revisits']} revisits ({s['reprocess/revisits_resolved']} resolved, "
+        f"{s['reprocess/revisits_unresolved']} unresolved), "
+        f"{s['reprocess/records']} article records, "
+        f"{s['reprocess/unchanged_text']} unchanged, {s['reprocess/not_article']} not articles, "
+        f"{s['reprocess/not_html']} not HTML, {s['reprocess/not_200']} not 200, "
+        f"{s['reprocess/extract_errors'] + s['reprocess/payload_errors']} extraction errors, "
+        f"{s['reader/broken_records'] + s['reader/broken_files']} broken, "
+        f"{s['reader/truncated']} truncated"
+    )
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "WARNING"}
+
+    def syntax(self) -> str:
+        return "WARC_OR_DIR... -o OUT.jsonl [--jobs N] [--no-archive]"
+
+    def short_desc(self) -> str:
+        return "Re-extract article records from WARC files (no network)"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", required=True, help="JSON Lines file ('-': stdout)")
+        parser.add_argument("--jobs", type=int, default=1, help="extraction processes (default 1)")
+        parser.add_argument(
+            "--no-archive",
+            action="store_true",
+            help="resolve revisits only within the given files, not ARCHIVE_DIR's index",
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not args:
+            raise UsageError("give at least one WARC file or directory")
+        assert self.settings is not None
+        files = input_files(args)
+        missing = [str(p) for p in files if not p.is_file()]
+        if missing:
+            print(f"error: no such WARC file: {', '.join(missing)}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        registry = ProfileRegistry.load(self.settings.getlist("NEWS_PROFILE_DIRS"))
+        archive_dir = None if opts.no_archive else Path(self.settings.get("ARCHIVE_DIR", "data"))
+        processor = Reprocessor(registry, archive_dir, jobs=opts.jobs)
+        records = processor.run(files)
+        write_jsonl(records, opts.output)
+        print(summary(processor.stats, len(files)), file=sys.stderr)
