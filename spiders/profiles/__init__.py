@@ -35,6 +35,7 @@ class Selectors:
     tags: str = ""
     categories: str = ""
     images: str = ""  # figure/img elements inside the body
+    source: str = ""  # element naming the original source ("Theo ...") when the site shows one
     remove: tuple[str, ...] = ()  # boilerplate inside the body to drop before extraction
     valid_until: str = ""  # ISO date; this layout was used for pages published before it
 
