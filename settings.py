@@ -53,9 +53,17 @@ DOWNLOADER_MIDDLEWARES = {
     # next to the downloader, before HttpCompressionMiddleware (590) decodes.
     "archive.middleware.WarcWriterMiddleware": 950,
 }
+# Keeps the status line's reason phrase and the connection headers (Transfer-Encoding,
+# Connection...) that Scrapy drops, so the WARC shows the response as received.
+DOWNLOAD_HANDLERS = {
+    "http": "archive.handler.WarcHttpDownloadHandler",
+    "https": "archive.handler.WarcHttpDownloadHandler",
+}
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractionPipeline": 300,
+    # One JSON record per article version (after extraction, before writing).
+    "pipelines.dedup.DedupPipeline": 500,
     "pipelines.jsonlines.JsonLinesPipeline": 800,
 }
 
@@ -73,3 +81,24 @@ NEWS_PROFILE_DIRS: list[str] = []
 WARC_ENABLED = True
 WARC_PREFIX = "vnnews"
 WARC_OPERATOR = ""
+# Rotate to a new .warc.gz once the current one reaches this many bytes.
+WARC_MAX_SIZE = 1_000_000_000
+
+# --- Deduplication (archive.dedupindex, pipelines.dedup) ---------------------------
+# Unchanged payloads become revisit records; one JSON record per article version.
+DEDUP_ENABLED = True
+# "sqlite" (ARCHIVE_DIR/index/dedup.sqlite3) or "redis" (shared by distributed crawls).
+DEDUP_BACKEND = "sqlite"
+DEDUP_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEDUP_REDIS_PREFIX = "vnnews:dedup:"
+# Re-crawls send If-None-Match / If-Modified-Since from the URL's last capture.
+CONDITIONAL_REQUESTS_ENABLED = True
+
+# --- Replay and offline re-runs (archive.cdxj, archive.httpcache, scrapy wayback) ----
+# ARCHIVE_DIR/index/index.cdxj is kept up to date as WARC files close (pywb format).
+# `scrapy wayback` runs pywb's `wayback` from this path ("" = .venv-pywb, else PATH).
+WAYBACK_PYWB_BIN = ""
+# Offline re-run from an archive: -s HTTPCACHE_ENABLED=1
+#   -s HTTPCACHE_STORAGE=archive.httpcache.WarcCacheStorage -s HTTPCACHE_IGNORE_MISSING=1
+# The archive to answer from ("" = ARCHIVE_DIR), so a re-run can write elsewhere.
+HTTPCACHE_ARCHIVE_DIR = ""
