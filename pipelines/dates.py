@@ -11,13 +11,19 @@ Policies (see also docs of each constant):
 * Every value is timezone-aware; a value written without an offset is read in the profile's
   timezone (``Asia/Ho_Chi_Minh``, +07:00, for Vietnamese sites). An explicit offset is kept.
 * Visible text is only read in the article header area: the profile selector, elements whose
-  class names a date/time/meta box, and the title's neighbourhood up to where the body starts.
-  Dates in ``header``/``nav``/``footer``/``aside``, related-news, "most read", comment boxes
-  and the article body are rejected.
+  class names a date/time/meta box, and the title's neighbourhood up to where the body starts
+  (the title's own text is skipped: "Giá vàng hôm nay 7/3" dates the news, not the page).
+  Dates in page-level ``header``/``nav``/``footer``/``aside``, related-news, "most read",
+  comment boxes and the article body (and lead) are rejected with the reason. An ``article``'s
+  own header/footer, and any box that holds the title or the body, count as the article.
+* A ``time[datetime]`` is read from its attribute, never its text (scripts write today's date
+  there: the nhandan seed page shows "Thứ năm, 06/05/2021" over datetime 2015-01-15).
 * A date after ``fetched_at`` + ``FUTURE_TOLERANCE`` is rejected, as is one before 1995.
 * A weekday written next to a date ("Thứ năm, 06/05/2021") must agree with it; if it does
   not, the candidate is rejected (one of the two is wrong, and we cannot tell which).
-* Relative dates ("2 giờ trước", "hôm qua") count from ``fetched_at``, never from now.
+* Relative dates ("2 giờ trước", "hôm qua") count from ``fetched_at``, never from now;
+  hours/minutes give "minute" precision (approximate), days/weeks "day".
+* htmldate only runs when no other source gave an accepted date (see ``_from_htmldate``).
 * Refinement: the best candidate decides the date; a later candidate that agrees with it at
   its precision and is more precise replaces it (tuoitre: JSON-LD 08:01:00 and meta 08:01:53
   agree to the minute; the meta value with real seconds wins). ``:00`` seconds count as
@@ -33,7 +39,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -160,6 +166,12 @@ _BODY_CLASSES = frozenset(
      # the lead paragraph tells the story ("Sáng 15/1, ..."), it does not date the page
      "sapo", "article__sapo", "detail-sapo", "description", "lead", "article__lead"}
 )  # fmt: skip
+# Every class in _BODY_CLASSES and every _META_CLASS_RE match contains one of these words.
+_CLASS_PREFILTER = re.compile(
+    r"date|time|meta|byline|posted|publish|stamp|body|content|fck_detail|sapo|description|lead|"
+    r"article-text",
+    re.I,
+)
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
 _MAX_TEXT = 200  # longer texts are paragraphs, not date lines
 _MAX_TEXT_CANDIDATES = 12
@@ -301,6 +313,25 @@ def _weekday_of(text: str) -> int | None:
     return _WEEKDAY_NUMBERS.get(word)
 
 
+def _leading_parts(before: str) -> tuple[tuple[int, int, int, bool] | None, int | None]:
+    """Time and weekday written just before a date, in either order.
+
+    "Thứ Năm, 08:15 ngày 16/01/2015", "Cập nhật lúc 07:02, Thứ sáu, 16/01/2015".
+    """
+    clock: tuple[int, int, int, bool] | None = None
+    weekday: int | None = None
+    for _ in range(2):
+        wd = _WEEKDAY_BEFORE_RE.search(before) if weekday is None else None
+        tm = _BEFORE_TIME_RE.search(before) if clock is None else None
+        if wd:
+            weekday, before = _weekday_of(wd["wd"]), before[: wd.start()]
+        elif tm:
+            clock, before = _time_parts(tm), before[: tm.start()]
+        else:
+            break
+    return clock, weekday
+
+
 def _scan_absolute(text: str, zone: tzinfo) -> _TextDate | None:
     """The first D/M/Y (or "ngày D tháng M năm Y", or Y-M-D) date in text, with its time."""
     for m in _DATE_RE.finditer(text):
@@ -312,21 +343,16 @@ def _scan_absolute(text: str, zone: tzinfo) -> _TextDate | None:
         except ValueError:
             continue
         before, after = text[max(0, m.start() - 40) : m.start()], text[m.end() : m.end() + 40]
-        clock, tail = None, after
+        clock, written = _leading_parts(before)
+        tail = after
         tm = _AFTER_TIME_RE.match(after)
         if tm:
             clock, tail = _time_parts(tm), after[tm.end() :]
-        else:
-            tm = _BEFORE_TIME_RE.search(before)
-            if tm:
-                clock, before = _time_parts(tm), before[: tm.start()]
         tzm = _TZ_RE.match(tail)
         tzinfo_ = zone
         if tzm:
             minutes = int(tzm["hh"]) * 60 + int(tzm["mm"] or 0)
             tzinfo_ = _fixed(-minutes if tzm["sign"] == "-" else minutes)
-        wd = _WEEKDAY_BEFORE_RE.search(before)
-        written = _weekday_of(wd["wd"]) if wd else None
         weekday_ok = None if written is None else written == day.weekday()
         if clock is None:
             value = datetime.combine(day, time(0, 0), tzinfo_)
@@ -338,7 +364,7 @@ def _scan_absolute(text: str, zone: tzinfo) -> _TextDate | None:
 
 
 def _scan_relative(text: str, fetched_at: datetime, zone: tzinfo) -> _TextDate | None:
-    base = datetime.now(zone)
+    base = fetched_at.astimezone(zone)
     m = _RELATIVE_RE.search(text)
     if m:
         n, unit = int(m["n"]), m["unit"].lower()
@@ -602,21 +628,20 @@ def _layout(tree: Any, profile: SiteProfile | None, ctx: _Context) -> _Layout:
             layout.title = titles[0] if titles else None
         if profile.selectors.body:
             layout.bodies = _select(tree, profile.selectors.body, ctx, "body")
-    h1s: list[Any] = []
-    for el in tree.iter():
-        if not isinstance(el.tag, str):
-            continue
-        classes = (el.get("class") or "").lower().split()
-        if el.get("itemprop") == "articleBody" or _BODY_CLASSES.intersection(classes):
-            layout.bodies.append(el)
-        if (
-            el.tag == "time"
-            or el.get("data-role") == "publishdate"
-            or any(_META_CLASS_RE.match(c) for c in classes)
-        ):
+    for el in tree.iter():  # one cheap pass: most elements fail the first test
+        cls = el.get("class") if isinstance(el.tag, str) else None
+        if cls and _CLASS_PREFILTER.search(cls):
+            classes = cls.lower().split()
+            if _BODY_CLASSES.intersection(classes):
+                layout.bodies.append(el)
+            if any(_META_CLASS_RE.match(c) for c in classes):
+                layout.metas.append(el)
+                continue
+        if el.tag == "time" or el.get("data-role") == "publishdate":
             layout.metas.append(el)
-        if el.tag == "h1" and _visible_text(el):
-            h1s.append(el)
+        elif el.get("itemprop") == "articleBody":
+            layout.bodies.append(el)
+    h1s = [h for h in tree.iter("h1") if _visible_text(h)]
     if layout.title is None and h1s:
         # the first h1 outside header/sidebar boxes, else the first one
         layout.title = next((h for h in h1s if not _excluded_by(h)), h1s[0])
@@ -633,15 +658,14 @@ def _zone_problem(el: Any, layout: _Layout) -> str:
 
 
 def _from_time_elements(tree: Any, layout: _Layout, ctx: _Context) -> None:
-    added = 0
-    for el in tree.iter("time"):
+    """time[datetime] elements in the article: the first accepted one (and the rejects before)."""
+    for count, el in enumerate(tree.xpath("//time[@datetime]")):
         raw = el.get("datetime")
-        if not raw or not raw.strip():
+        if not raw.strip() or count >= 30:
             continue
-        ctx.add("published", "time[datetime]", raw, parse_machine_date(raw, tz=ctx.tz),
-                _zone_problem(el, layout))  # fmt: skip
-        added += 1
-        if added >= 3:
+        reason = _zone_problem(el, layout)
+        ctx.add("published", "time[datetime]", raw, parse_machine_date(raw, tz=ctx.tz), reason)
+        if ctx.candidates[-1].accepted:
             return
 
 
@@ -820,10 +844,33 @@ def find_dates(
     hints: dict[str, Any] | None = None,
     language: str = "vi",
 ) -> DateResult:
-    """Publication and modification dates of an article page, with all candidates."""
+    """Publication and modification dates of an article page, with all candidates.
+
+    With a profile that kept older layouts (``selector_history``), a page whose date falls in
+    an older layout's time is read again with that layout's selectors.
+    """
+    result = _find_dates(tree, url, _aware(fetched_at), profile, hints or {}, language)
+    if profile is None or result.published is None:
+        return result
+    older = profile.selectors_for(result.published)
+    current = profile.selectors
+    if (older.published, older.modified) == (current.published, current.modified):
+        return result
+    old_profile = replace(profile, selectors=older, selector_history=())
+    return _find_dates(tree, url, _aware(fetched_at), old_profile, hints or {}, language)
+
+
+def _find_dates(
+    tree: Any,
+    url: str,
+    fetched_at: datetime,
+    profile: SiteProfile | None,
+    hints: dict[str, Any],
+    language: str,
+) -> DateResult:
     vietnamese = (language or "").lower().startswith("vi")
     tz_name = profile.timezone if profile else DEFAULT_TZ if vietnamese else "UTC"
-    ctx = _Context(_aware(fetched_at), _zone(tz_name), tz_name)
+    ctx = _Context(fetched_at, _zone(tz_name), tz_name)
     layout = _layout(tree, profile, ctx)
     _from_profile(tree, profile, ctx)
     _from_jsonld(tree, ctx)
@@ -831,7 +878,7 @@ def find_dates(
     _from_time_elements(tree, layout, ctx)
     if vietnamese or profile is not None:
         _from_text(layout, ctx)
-    _from_hints(hints or {}, ctx)
+    _from_hints(hints, ctx)
     _from_url(url, ctx)
     if _choose(ctx.candidates, "published") is None:
         _from_htmldate(tree, url, ctx, vietnamese=vietnamese)

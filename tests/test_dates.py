@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -62,6 +63,12 @@ TEXT_FORMS = [
     ("16/01/2015 07:02 (GMT+0)", datetime(2015, 1, 16, 7, 2, tzinfo=UTC), "minute"),
     ("Chủ nhật, 18/01/2015 | 21:15", datetime(2015, 1, 18, 21, 15, tzinfo=ICT), "minute"),
     ("T6, 16/01/2015 07:02", datetime(2015, 1, 16, 7, 2, tzinfo=ICT), "minute"),
+    ("Thứ Sáu, 08:15 ngày 16/01/2015", datetime(2015, 1, 16, 8, 15, tzinfo=ICT), "minute"),
+    ("Cập nhật lúc 07:02, Thứ sáu, 16/01/2015", datetime(2015, 1, 16, 7, 2, tzinfo=ICT), "minute"),
+    ("Đăng lúc: 7:02 - 16-01-2015", datetime(2015, 1, 16, 7, 2, tzinfo=ICT), "minute"),
+    ("Ngày đăng: 16.01.2015", datetime(2015, 1, 16, tzinfo=ICT), "day"),
+    ("16/01/2015 7:02 CH", datetime(2015, 1, 16, 19, 2, tzinfo=ICT), "minute"),
+    ("2015-01-16 07:02", datetime(2015, 1, 16, 7, 2, tzinfo=ICT), "minute"),
 ]
 
 
@@ -118,6 +125,8 @@ def test_weekday_must_agree() -> None:
     assert agreed == (datetime(2021, 5, 6, tzinfo=ICT), "day")
     assert parse_vietnamese_date("Thứ sáu, 06/05/2021", fetched_at=FETCHED_2015) is None
     assert parse_vietnamese_date("Thứ 5, 06/05/2021", fetched_at=FETCHED_2015) is not None
+    # weekday before a leading time is still checked
+    assert parse_vietnamese_date("Thứ Bảy, 08:15 ngày 06/05/2021", fetched_at=FETCHED_2015) is None
 
 
 # --- machine-readable values ----------------------------------------------------------------------
@@ -577,3 +586,52 @@ def test_nhandan_seed_page_time_text_is_todays_date(with_profile: bool) -> None:
     )  # fmt: skip
     assert result.published == datetime(2015, 1, 15, 20, 10, tzinfo=ICT)
     assert all(c.value is None or c.value.year == 2015 for c in result.candidates if c.accepted)
+
+
+def test_older_layout_selectors_are_used_for_older_pages() -> None:
+    profile = SiteProfile(
+        name="example", publisher="Example", domains=("example.vn",),
+        selectors=Selectors(title="h1", published=".new-date"),
+        selector_history=(Selectors(valid_until="2020-01-01", published=".old-box b"),),
+    )  # fmt: skip
+    old_page = """<html><body><h1>Tiêu đề</h1><span class="date">15/01/2015 10:30</span>
+    <div class="old-box"><b>15/01/2015 10:30:45</b></div></body></html>"""
+    result = dates_of(old_page, profile=profile)
+    assert result.published == datetime(2015, 1, 15, 10, 30, 45, tzinfo=ICT)
+    assert result.published_source == "profile:selector"
+    new_page = """<html><body><h1>Tiêu đề</h1><span class="new-date">16/01/2015 09:00</span>
+    <div class="old-box"><b>15/01/2015 10:30:45</b></div></body></html>"""
+    result = dates_of(new_page, profile=replace(profile, selector_history=(
+        Selectors(valid_until="2015-01-01", published=".old-box b"),
+    )))  # fmt: skip
+    assert result.published == datetime(2015, 1, 16, 9, 0, tzinfo=ICT)
+
+
+def test_time_elements_in_a_news_ticker_do_not_hide_the_articles() -> None:
+    ticker = "".join(
+        f'<li><time datetime="2015-01-16T0{h}:00:00+07:00">{h}:00</time></li>' for h in range(6)
+    )
+    html = f"""<html><body><nav class="ticker"><ul>{ticker}</ul></nav>
+    <article><h1>Tiêu đề</h1><time datetime="2015-01-15T10:30:00+07:00">x</time>
+    <p>Nội dung.</p></article></body></html>"""
+    result = dates_of(html)
+    assert result.published == datetime(2015, 1, 15, 10, 30, tzinfo=ICT)
+    assert result.published_source == "time[datetime]"
+    assert sum(c.reason == "outside-article:nav" for c in result.candidates) == 6
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=[e["page"] for e in EXPECTED])
+def test_real_pages_from_visible_text_alone(entry: dict[str, str]) -> None:
+    """Without meta tags, JSON-LD and datetime attributes (old archived pages often have none),
+    the visible date line must still be found, and page-top bars and lists ignored."""
+    tree = _page(entry)
+    for el in tree.xpath("//meta | //script[@type='application/ld+json']"):
+        el.getparent().remove(el)
+    for el in tree.xpath("//*[@datetime]"):
+        del el.attrib["datetime"]
+    fetched_at = datetime.fromisoformat(entry["fetched_at"])
+    result = find_dates(tree, url="https://example.vn/bai-viet.html", fetched_at=fetched_at)
+    gold = datetime.fromisoformat(entry["published"])
+    assert result.published_source == "text:vi"
+    assert result.published == gold
+    assert result.published is not None and result.published.utcoffset() == gold.utcoffset()
