@@ -17,10 +17,12 @@ crawl archive needs on top:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gzip
 import logging
 import re
+import uuid
 import zlib
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +32,9 @@ from typing import Any, BinaryIO
 
 import brotli  # type: ignore[import-untyped]
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataException
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +44,20 @@ Stats = MutableMapping[str, int]
 # Payloads above this are not kept in memory (the record is still yielded, without body).
 DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
 _SCAN_BLOCK = 1024 * 1024
-_MAGICS = (b"WARC/", b"filedesc:")
+_HEX_SHA1 = re.compile(r"sha1:[0-9a-fA-F]{40}")
+_MAGICS = (b"WARC/", b"filedesc:")  # how a WARC / an ARC record starts
+# what warcio and zlib raise on damaged input
+_READ_ERRORS = (
+    ArchiveLoadFailed,
+    StatusAndHeadersParserException,
+    ChunkedDataException,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    zlib.error,
+)
 _GZIP_MEMBER = b"\x1f\x8b\x08"
 _WARC_START = re.compile(rb"(?:^|\n)(WARC/\d\.\d+\r?\n)")
 _LENIENT_DATE = re.compile(
@@ -135,14 +152,23 @@ class ArchiveRecord:
         return decode_payload(self.raw_payload, self.http_headers)
 
     def location(self) -> dict[str, Any]:
-        """The ``warc`` block of an article record."""
+        """The ``warc`` block of an article record (SHA-1 digests in base32 notation,
+        also when a tool wrote them in hex)."""
         return {
             "filename": self.filename,
             "offset": self.offset,
             "length": self.length,
             "record_id": self.record_id,
-            "payload_digest": self.payload_digest,
+            "payload_digest": sha1_base32(self.payload_digest),
         }
+
+
+def sha1_base32(digest: str | None) -> str | None:
+    """``sha1:HEX`` (40 hex digits, as some tools write it) as ``sha1:BASE32``."""
+    if digest and _HEX_SHA1.fullmatch(digest):
+        raw = bytes.fromhex(digest[5:])
+        return "sha1:" + base64.b32encode(raw).decode("ascii")
+    return digest
 
 
 def _get(headers: Sequence[tuple[str, str]], name: str) -> str | None:
@@ -300,10 +326,12 @@ def _iter_file(
 ) -> Iterator[ArchiveRecord]:
     head = fh.read(4096)
     compressed = head[:2] == b"\x1f\x8b"
-    if not _looks_like_archive(head, compressed):
+    kind = _archive_kind(head, compressed)
+    if kind is None:
         _count(stats, "reader/broken_files")
         logger.warning("%s: not a WARC or ARC file; skipped", path)
         return
+    arc = kind == "arc"
     start: int | None = 0
     yielded = 0
     while start is not None:
@@ -311,11 +339,11 @@ def _iter_file(
         it = _QuietIterator(fh, arc2warc=True)
         try:
             for rec in it:
-                record = _materialise(rec, it, path, stats, max_payload)
+                record = _materialise(rec, it, path, stats, max_payload, arc=arc)
                 if compressed and _starts_record(it.next_line) and it.reader is not None:
                     # the next record already started inside this gzip member
                     _count(stats, "reader/whole_gzip_files")
-                    yield from _iter_whole_gzip(path, stats, max_payload, skip=yielded)
+                    yield from _iter_whole_gzip(path, stats, max_payload, yielded, arc)
                     return
                 _count(stats, "reader/records")
                 yielded += 1
@@ -324,10 +352,10 @@ def _iter_file(
         except ArchiveLoadFailed as exc:
             if "non-chunked gzip" in str(exc):
                 _count(stats, "reader/whole_gzip_files")
-                yield from _iter_whole_gzip(path, stats, max_payload, skip=yielded)
+                yield from _iter_whole_gzip(path, stats, max_payload, yielded, arc)
                 return
             failure: BaseException = exc
-        except (EOFError, OSError, ValueError, KeyError, IndexError, zlib.error) as exc:
+        except _READ_ERRORS as exc:
             failure = exc
         bad_at = it.offset
         start = _resync(fh, bad_at + 1, compressed)
@@ -345,20 +373,24 @@ def _starts_record(line: bytes | None) -> bool:
     return bool(line) and line is not None and line.startswith(_MAGICS)
 
 
-def _looks_like_archive(head: bytes, compressed: bool) -> bool:
+def _archive_kind(head: bytes, compressed: bool) -> str | None:
+    """ "warc", "arc", "" (empty file: no records, nothing wrong) or None (not an archive)."""
     if not head:
-        return True  # an empty file: no records, nothing wrong
+        return ""
     if compressed:
         try:
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
         except zlib.error:
-            return False
+            return None
     head = head.lstrip(b"\r\n")[:9]
-    return any(magic.startswith(head) or head.startswith(magic) for magic in _MAGICS)
+    for kind, magic in (("warc", b"WARC/"), ("arc", b"filedesc:")):
+        if magic.startswith(head) or head.startswith(magic):
+            return kind
+    return None
 
 
 def _iter_whole_gzip(
-    path: Path, stats: Stats | None, max_payload: int, skip: int
+    path: Path, stats: Stats | None, max_payload: int, skip: int, arc: bool
 ) -> Iterator[ArchiveRecord]:
     """A file gzipped as one stream: offsets are into the decompressed data."""
     logger.warning("%s: whole-file gzip (not one member per record); offsets not seekable", path)
@@ -366,11 +398,11 @@ def _iter_whole_gzip(
         it = _QuietIterator(gz, arc2warc=True)
         try:
             for n, rec in enumerate(it):
-                record = _materialise(rec, it, path, stats, max_payload, seekable=False)
+                record = _materialise(rec, it, path, stats, max_payload, seekable=False, arc=arc)
                 if n >= skip:
                     _count(stats, "reader/records")
                     yield record
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as exc:
+        except _READ_ERRORS as exc:
             _count(stats, "reader/broken_records")
             logger.warning(
                 "%s: broken record at offset %d of the decompressed stream (%s); "
@@ -389,6 +421,7 @@ def _materialise(
     max_payload: int,
     *,
     seekable: bool = True,
+    arc: bool = False,
 ) -> ArchiveRecord:
     chunks: list[bytes] = []
     size = 0
@@ -418,12 +451,18 @@ def _materialise(
     if oversized:
         _count(stats, "reader/oversized")
     http = rec.http_headers
+    warc_headers = tuple(rec.rec_headers.headers)
+    if arc:  # warcio invents a random record id for each ARC record it reads
+        stable = f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{path.name}#{offset}')}>"
+        warc_headers = tuple(
+            (k, stable if k.lower() == "warc-record-id" else v) for k, v in warc_headers
+        )
     return ArchiveRecord(
         path=path,
         offset=offset,
         length=length,
         rec_type=rec.rec_type,
-        warc_headers=tuple(rec.rec_headers.headers),
+        warc_headers=warc_headers,
         http_statusline=http.statusline if http is not None else None,
         http_headers=tuple(http.headers) if http is not None else None,
         raw_payload=b"".join(chunks),
@@ -466,8 +505,9 @@ def read_record_at(
             it = _QuietIterator(fh, arc2warc=True)
             for rec in it:
                 _count(stats, "reader/records")
-                return _materialise(rec, it, path, stats, DEFAULT_MAX_PAYLOAD)
-    except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as exc:
+                arc = path.name.endswith((".arc", ".arc.gz"))
+                return _materialise(rec, it, path, stats, DEFAULT_MAX_PAYLOAD, arc=arc)
+    except _READ_ERRORS as exc:
         _count(stats, "reader/broken_records")
         logger.warning("%s: cannot read record at offset %d (%s)", path, offset, _one_line(exc))
     return None

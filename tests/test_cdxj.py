@@ -200,6 +200,9 @@ def test_writer_close_updates_index(tmp_path: Path) -> None:
     date = writer_mod.warc_date(datetime(2026, 11, 26, 15, 0, tzinfo=UTC))
     record = writer_mod.build_response("https://nhandan.vn/a.html", headers, b"<p>a</p>", date=date)
     (location,) = writer.write_records([record])
+    # the article JSON as a metadata record with the page's URL: not indexed, or pywb
+    # would replay the JSON as the latest capture of the page
+    writer.write_metadata(location.record_id, "https://nhandan.vn/a.html", b'{"title": "x"}')
     path = writer.close()
     (line,) = (tmp_path / "index" / "index.cdxj").read_text().splitlines()
     entry = parse_line(line)

@@ -24,6 +24,7 @@ from archive.reader import (
     iter_records,
     parse_warc_date,
     read_record_at,
+    sha1_base32,
 )
 
 DATA = Path(__file__).parent / "data" / "warc"
@@ -182,6 +183,8 @@ def test_truncated_warc_counts_malformed_record() -> None:
 
 def test_arc_file_reads_as_warc_terms() -> None:
     recs = list(iter_records(DATA / "webrecorder__warcio/example.arc.gz"))
+    again = list(iter_records(DATA / "webrecorder__warcio/example.arc.gz"))
+    assert [r.record_id for r in recs] == [r.record_id for r in again]  # stable ids
     response = recs[-1]
     assert response.url == "http://example.com/"
     assert response.http_status == 200
@@ -384,3 +387,22 @@ def test_our_writer_output_passes_warcio_check_and_fastwarc(tmp_path: Path) -> N
     assert_valid_warc(path)
     types = [r.rec_type for r in iter_records(path)]
     assert types == ["warcinfo", "response", "request", "revisit", "metadata"]
+
+
+def test_oversized_payload_is_not_kept(tmp_path: Path) -> None:
+    path = _copy(tmp_path, "big.warc.gz", _warc_with(HTML * 100, [("Content-Type", "text/html")]))
+    stats: Counter[str] = Counter()
+    (rec,) = iter_records(path, stats, max_payload=1000)
+    assert rec.oversized and rec.raw_payload == b"" and stats["reader/oversized"] == 1
+    (full,) = iter_records(path)
+    assert full.payload() == HTML * 100 and (full.offset, full.length) == (rec.offset, rec.length)
+
+
+def test_hex_sha1_digest_in_location() -> None:
+    assert sha1_base32("sha1:b1f949b4920c773fd9c863479ae9a788b948c7ad") == (
+        "sha1:WH4UTNESBR3T7WOIMNDZV2NHRC4URR5N"
+    )
+    assert sha1_base32("sha1:G7HRM7BGOKSKMSXZAHMUQTTV53QOFSMK") == (
+        "sha1:G7HRM7BGOKSKMSXZAHMUQTTV53QOFSMK"
+    )
+    assert sha1_base32(None) is None
