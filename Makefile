@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE_DIR ?= data
 
-.PHONY: venv demo test lint typecheck eval bench clean
+.PHONY: venv demo test lint typecheck eval bench wayback clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: $(STAMP)
 ## Run the whole test suite (this is what CI runs).
 test: $(STAMP) $(PYWB_STAMP)
 	$(BIN)/python -m pytest -q
+
+## Browse ARCHIVE_DIR's captures in pywb on http://127.0.0.1:8080/ (Ctrl-C to stop).
+wayback: $(STAMP) $(PYWB_STAMP)
+	$(BIN)/scrapy wayback -s ARCHIVE_DIR=$(ARCHIVE_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
