@@ -3,12 +3,14 @@
 ``extract_article()`` is pure: it takes the payload and what the spider knew about the page and
 returns the record fields of ``pipelines/article.schema.json`` except ``warc``, ``version`` and
 ``previous`` (added by the pipeline). It runs in worker processes, so inputs and outputs are plain
-picklable values and the only module-level objects are immutable configuration.
+picklable values; module-level objects are immutable configuration plus a memo of compiled CSS
+selectors (a pure function's cache).
 
 With a site profile, the body is read from the profile's ``body`` subtree by our own paragraph
 walker (``remove`` selectors, figures, captions, related boxes and bylines dropped). Without one,
-trafilatura extracts the main text with one configured ``Extractor``. Metadata comes from the
-profile's selectors first, then JSON-LD / Open Graph / ``<meta>``, then generic markup.
+trafilatura extracts the main text with the process's configured ``Extractor`` objects
+(favor_precision, balanced as a rescue). Metadata comes from the profile's selectors first, then
+JSON-LD / Open Graph / ``<meta>``, then generic markup.
 """
 
 from __future__ import annotations
@@ -335,7 +337,7 @@ _LEAD_SELECTORS = (
 
 def _folded(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d").replace("ð", "d"))
-    return re.sub(r"[^a-z0-9]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return re.sub(r"[\W_]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def strip_site_suffix(title: str, site_names: Iterable[str]) -> str:
@@ -1055,6 +1057,9 @@ def extract_article(
     if nodes:
         paragraphs = body_paragraphs(nodes[0], sel)
         images = extract_images(select(tree, sel.images), base) or extract_images(nodes[:1], base)
+    elif sel.body and not is_article_page(tree):
+        # A known site whose article body is missing and whose page reads like a listing.
+        raise ExtractionError(f"no {profile and profile.name} article body; a listing? {url}")
     else:
         paragraphs = generic_paragraphs(tree, url)
         images = []
@@ -1064,7 +1069,8 @@ def extract_article(
         title=title,
         lead=lead if lead_in_page else "",
         vietnamese=looks_vietnamese(sample),
-        site_names=[*names, *titles[1:]],  # any headline variant prepended to the body
+        # any (headline-sized) variant of the headline prepended to the body goes too
+        site_names=[*names, *(t for t in titles[1:] if len(t.split()) <= 25)],
     )
     text = "\n\n".join(body_clean.paragraphs)
     if len(text.split()) < MIN_TEXT_WORDS:

@@ -255,6 +255,26 @@ def test_listing_pages_are_not_articles(relpath: str) -> None:
     assert is_article_page((HTML / relpath).read_bytes()) is False
 
 
+LISTING_URLS = {
+    "baochinhphu": "https://baochinhphu.vn/chinh-sach-va-cuoc-song/chinh-sach-moi.htm",
+    "baodautu": "https://baodautu.vn/tai-chinh-chung-khoan-d6/",
+    "cafef": "https://cafef.vn/thi-truong-chung-khoan.chn",
+    "dantri": "https://dantri.com.vn/kinh-doanh.htm",
+    "nld": "https://nld.com.vn/kinh-te.htm",
+    "tuoitre": "https://tuoitre.vn/kinh-doanh.htm",
+    "vietnamnet": "https://vietnamnet.vn/kinh-doanh",
+    "vnexpress": "https://vnexpress.net/kinh-doanh",
+}
+
+
+@pytest.mark.parametrize("site", sorted(LISTING_URLS))
+def test_listing_page_of_a_known_site_raises(registry: ProfileRegistry, site: str) -> None:
+    url = LISTING_URLS[site]
+    body = next((HTML / site).glob("list-*.html")).read_bytes()
+    with pytest.raises(ExtractionError, match="listing"):
+        extract(body, url, registry.for_url(url))
+
+
 @pytest.mark.parametrize("relpath", sorted(REAL))
 def test_article_pages_are_articles(relpath: str) -> None:
     assert is_article_page((HTML / relpath).read_bytes(), REAL[relpath][0]) is True
@@ -367,3 +387,27 @@ def test_english_page_is_english_and_keeps_eth() -> None:
     record = extract(html, "https://example.com/talks", None)
     assert record["language"] == "en"
     assert "Guðrún" in record["text"]
+
+
+SAMPLE_SEED = (
+    Path(__file__).resolve().parent
+    / "sites"
+    / "nhandan"
+    / "van-phong-chinh-phu-can-lam-tot-hon-cong-tac-to-chuc-thuc-hien-cac-chuong-trinh-cua-chinh-phu-post223551.html"
+)
+
+
+@pytest.mark.skipif(not SAMPLE_SEED.exists(), reason="sample nhandan site not built")
+def test_seed_article_on_the_sample_site(registry: ProfileRegistry) -> None:
+    """The seed as the sample site serves it at its -post…html URL."""
+    url = "https://nhandan.vn/" + SAMPLE_SEED.name
+    body = SAMPLE_SEED.read_bytes().replace(b"__BASE__", b"https://nhandan.vn")
+    assert "\u00d0".encode() in body and b"\xc2\xa0" in body  # the raw page has both
+    record = extract(body, url, registry.for_url(url))
+    text = record["text"]
+    assert "\u00d0" not in text and "Đảng" in text
+    assert "\u00a0" not in text and unicodedata.is_normalized("NFC", text)
+    assert record["source"] == "Nhandan.vn"
+    assert CAPTION_START not in text
+    assert record["images"][0]["caption"].startswith(CAPTION_START)
+    assert record["images"][0]["credit"] == "ĐỨC TÁM (TTXVN)"
