@@ -25,6 +25,7 @@ import argparse
 import gzip
 import json
 import logging
+import os
 import re
 import statistics
 import sys
@@ -44,7 +45,9 @@ import trafilatura  # noqa: E402
 from pipelines.extraction import ExtractionError, extract_article  # noqa: E402
 from spiders.profiles import ProfileRegistry  # noqa: E402
 
-ZYTE_FULL = Path("/work/shared/corpus/benchmark/scrapinghub-article-extraction-benchmark")
+# The shared corpus sits beside the checkout (../shared); VNNEWS_SHARED overrides.
+SHARED = Path(os.environ.get("VNNEWS_SHARED", ROOT.parent / "shared"))
+ZYTE_FULL = SHARED / "corpus/benchmark/scrapinghub-article-extraction-benchmark"
 ZYTE_SUBSET = ROOT / "tests" / "data" / "zyte"  # the first 60 pages, for the quality gate
 REPORT = Path(__file__).resolve().parent / "report.md"
 FETCHED_AT = datetime(2026, 11, 26, tzinfo=UTC)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import os
 import statistics
 import sys
 import time
@@ -46,7 +47,8 @@ from spiders.profiles import ProfileRegistry  # noqa: E402
 
 VI_HTML = ROOT / "tests" / "data" / "html"
 VI_EXPECTED = ROOT / "tests" / "data" / "dates" / "expected.json"
-HTMLDATE_DIR = Path("/work/shared/corpus/benchmark/htmldate-eval")
+SHARED = Path(os.environ.get("VNNEWS_SHARED", ROOT.parent / "shared"))
+HTMLDATE_DIR = SHARED / "corpus/benchmark/htmldate-eval"
 SYSTEMS = ("ours", "ours+profile", "trafilatura", "htmldate", "htmldate-extensive")
 
 
