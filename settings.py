@@ -83,6 +83,8 @@ WARC_PREFIX = "vnnews"
 WARC_OPERATOR = ""
 # Rotate to a new .warc.gz once the current one reaches this many bytes.
 WARC_MAX_SIZE = 1_000_000_000
+# zlib level (1-9) of each record's gzip member.
+WARC_GZIP_LEVEL = 6
 
 # --- Deduplication (archive.dedupindex, pipelines.dedup) ---------------------------
 # Unchanged payloads become revisit records; one JSON record per article version.

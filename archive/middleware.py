@@ -75,6 +75,7 @@ class Exchange:
     etag: str | None
     last_modified: str | None
     conditional: Capture | None
+    truncated: str | None = None
 
 
 @dataclass
@@ -90,6 +91,16 @@ class Outcome:
 def _header(headers: Headers, name: str) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _truncation(response: Response) -> str | None:
+    """``WARC-Truncated`` value for a body Scrapy flagged as incomplete.
+
+    ``dataloss``: the connection closed before Content-Length / the last chunk arrived
+    (kept only with DOWNLOAD_FAIL_ON_DATALOSS=False). ``partial`` is not a truncation: it
+    marks bodies delimited by connection close, which is how HTTP/1.0 ends them.
+    """
+    return "disconnect" if "dataloss" in response.flags else None
 
 
 def request_header_block(request: Request) -> RawHttpHeaders:
@@ -227,6 +238,7 @@ class WarcWriterMiddleware:
             etag=_header(response.headers, "ETag"),
             last_modified=_header(response.headers, "Last-Modified"),
             conditional=request.meta.get(CONDITIONAL_META_KEY),
+            truncated=_truncation(response),
         )
 
     # -- worker thread ---------------------------------------------------------------
@@ -244,9 +256,11 @@ class WarcWriterMiddleware:
             "concurrent_to": request_id,
             "ip_address": ex.ip_address,
         }
-        outcome = self._revisit_outcome(ex, common)
+        outcome = None if ex.truncated else self._revisit_outcome(ex, common)
         if outcome is None:
-            record = build_response(ex.url, ex.response_headers, ex.body, **common)
+            record = build_response(
+                ex.url, ex.response_headers, ex.body, truncated=ex.truncated, **common
+            )
             outcome = Outcome(location=self._write(ex, record, request_id, response_id))
             self._inc("archive/responses")
         self._remember(ex, outcome)
@@ -300,7 +314,7 @@ class WarcWriterMiddleware:
 
     def _remember(self, ex: Exchange, outcome: Outcome) -> None:
         """Index a new payload, and the URL's last capture with its validators."""
-        if self.index is None or ex.status != 200:
+        if self.index is None or ex.status != 200 or ex.truncated:
             return
         loc = outcome.location
         capture = Capture(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
@@ -93,26 +93,36 @@ class DedupPipeline:
         revisit = bool(warc.get("revisit"))
         if warc:
             item["warc"] = {k: warc[k] for k in WARC_FIELDS if k in warc}
-        known = key in self.pending
-        if not known:
-            known = await run_in_thread(self.index.find_version, *key) is not None
-        if known:
-            self._inc("dedup/known_revisit" if revisit else "dedup/unchanged_text")
-            kind = KnownRevisit if revisit else UnchangedText
-            raise kind(f"article text already recorded: {canonical} ({digest})")
-        latest = await run_in_thread(self.index.latest_version, canonical)
+        if key in self.pending:  # the same text is in flight: one record is enough
+            self._drop(canonical, digest, revisit)
+        self.pending[key] = item  # reserve before awaiting, so a twin waits on us
+        try:
+            if await run_in_thread(self.index.find_version, *key) is not None:
+                self._release(item)
+                self._drop(canonical, digest, revisit)
+            latest = await run_in_thread(self.index.latest_version, canonical)
+        except DropItem:
+            raise
+        except Exception:
+            self._release(item)
+            raise
         number = max(latest.version if latest else 0, self.pending_versions.get(canonical, 0))
         item["version"] = number + 1
-        item["previous"] = self._previous(canonical, latest)
-        self.pending[key] = item
+        item["previous"] = self._previous(canonical, number, latest)
         self.pending_versions[canonical] = number + 1
         self._inc("dedup/new_versions" if number else "dedup/new_articles")
         return item
 
-    def _previous(self, canonical: str, latest: Any) -> str | None:
-        in_flight = [i["id"] for (c, _), i in self.pending.items() if c == canonical]
-        if in_flight:
-            return str(in_flight[-1])
+    def _drop(self, canonical: str, digest: str, revisit: bool) -> NoReturn:
+        self._inc("dedup/known_revisit" if revisit else "dedup/unchanged_text")
+        kind = KnownRevisit if revisit else UnchangedText
+        raise kind(f"article text already recorded: {canonical} ({digest})")
+
+    def _previous(self, canonical: str, number: int, latest: Any) -> str | None:
+        """Id of version ``number``: in flight in this run, or the latest stored one."""
+        for (c, _), other in self.pending.items():
+            if c == canonical and other.get("version") == number:
+                return str(other["id"])
         return str(latest.record_id) if latest else None
 
     def _release(self, item: Any) -> tuple[str, str] | None:

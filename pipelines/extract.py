@@ -26,6 +26,8 @@ from spiders.profiles import ProfileRegistry, SiteProfile
 logger = logging.getLogger(__name__)
 
 POOLS = ("thread", "process", "inline")
+# What a record keeps of the capture's location (the WARC middleware's meta has more).
+WARC_FIELDS = ("filename", "offset", "length", "record_id", "payload_digest")
 
 
 class NotAnArticle(DropItem):
@@ -106,12 +108,12 @@ class ExtractionPipeline:
         stats.inc_value("extract/articles")
         if record.get("published") is None:
             stats.inc_value("extract/no_date")
-        record["warc"] = item.warc
+        record["warc"] = {k: item.warc.get(k) for k in WARC_FIELDS} if item.warc else None
         if self.write_metadata and item.warc and not item.revisit:
-            self._write_metadata(item, record)
+            await self._write_metadata(item, record)
         return record
 
-    def _write_metadata(self, page: Page, record: dict[str, Any]) -> None:
+    async def _write_metadata(self, page: Page, record: dict[str, Any]) -> None:
         """A WARC ``metadata`` record after the response, holding the extracted article."""
         from archive.writer import WarcFileWriter
 
@@ -121,4 +123,4 @@ class ExtractionPipeline:
         payload = json.dumps(
             {k: v for k, v in record.items() if k != "warc"}, ensure_ascii=False, sort_keys=True
         ).encode("utf-8")
-        writer.write_metadata(page.warc["record_id"], page.url, payload)
+        await writer.write_metadata_async(page.warc["record_id"], page.url, payload)

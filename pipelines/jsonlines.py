@@ -42,6 +42,20 @@ def repair_open_file(path: Path) -> int:
     return kept.count(b"\n")
 
 
+def writer_alive(path: Path) -> bool:
+    """Whether the process named by the pid in the file name still runs (not ours to repair)."""
+    pid_text = path.name.removesuffix(f".jsonl{OPEN_SUFFIX}").rpartition("-")[2]
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class JsonLinesPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -62,6 +76,8 @@ class JsonLinesPipeline:
     def open_spider(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         for leftover in sorted(self.dir.glob(f"*.jsonl{OPEN_SUFFIX}")):
+            if writer_alive(leftover):
+                continue  # another crawl is writing into the same ARCHIVE_DIR
             kept = repair_open_file(leftover)
             self._inc("json/repaired_files")
             logger.warning(

@@ -76,6 +76,7 @@ def test_sigkill_then_restart(tmp_path: Path) -> None:
 
     assert "Repaired unfinished WARC" in done.stderr
     assert not list((archive / "warc").glob("*.open"))
+    assert not list((archive / "json").glob("*.open"))
     files = sorted((archive / "warc").glob("*.warc.gz"))
     assert len(files) == 2
     for path in files:

@@ -243,10 +243,10 @@ def _through(crawler: Any, pipeline: DedupPipeline, item: dict[str, Any]) -> dic
         out = asyncio.run(pipeline.process_item(item))
     except DropItem as exc:
         crawler.signals.send_catch_log(
-            signals.item_dropped, item=item, response=None, exception=exc
+            signals.item_dropped, item=item, response=None, exception=exc, spider=None
         )
         return type(exc).__name__
-    crawler.signals.send_catch_log(signals.item_scraped, item=out, response=None)
+    crawler.signals.send_catch_log(signals.item_scraped, item=out, response=None, spider=None)
     return dict(out)
 
 
@@ -284,7 +284,7 @@ def test_pipeline_commits_only_scraped_items(pipeline_crawler: Any) -> None:
         asyncio.run(pipeline.process_item(_article("sha1:T1")))
     # a later pipeline drops it: nothing committed, the article comes back next time
     crawler.signals.send_catch_log(
-        signals.item_dropped, item=item, response=None, exception=DropItem("x")
+        signals.item_dropped, item=item, response=None, exception=DropItem("x"), spider=None
     )
     assert DedupIndex.for_crawler(crawler).latest_version("https://nhandan.vn/a.html") is None
     again = _through(crawler, pipeline, _article("sha1:T1"))
@@ -303,3 +303,31 @@ def test_pipeline_disabled(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path), "DEDUP_ENABLED": False})
     with pytest.raises(NotConfigured, match="DEDUP_ENABLED"):
         DedupPipeline.from_crawler(crawler)
+
+
+def test_pipeline_items_in_flight_together(pipeline_crawler: Any) -> None:
+    """Items awaiting the index at the same time: one record per text, versions in order."""
+    crawler = pipeline_crawler
+    pipeline = DedupPipeline.from_crawler(crawler)
+
+    async def together(*items: dict[str, Any]) -> list[Any]:
+        return await asyncio.gather(
+            *(pipeline.process_item(i) for i in items), return_exceptions=True
+        )
+
+    same = asyncio.run(together(_article("sha1:T1"), _article("sha1:T1")))
+    assert sorted(type(r).__name__ for r in same) == ["UnchangedText", "dict"]
+    for result in same:
+        if isinstance(result, dict):
+            crawler.signals.send_catch_log(
+                signals.item_scraped, item=result, response=None, spider=None
+            )
+    # which of the two gets version 2 depends on the thread that answers first
+    two = sorted(
+        asyncio.run(together(_article("sha1:T2"), _article("sha1:T3"))),
+        key=lambda r: r["version"],
+    )
+    assert [r["version"] for r in two] == [2, 3]
+    v1 = DedupIndex.for_crawler(crawler).find_version("https://nhandan.vn/a.html", "sha1:T1")
+    assert v1 is not None
+    assert [r["previous"] for r in two] == [v1.record_id, two[0]["id"]]

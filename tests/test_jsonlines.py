@@ -26,3 +26,20 @@ def test_repair_removes_a_file_with_no_whole_line(tmp_path: Path) -> None:
     path.write_bytes(b'{"n": 0')
     assert repair_open_file(path) == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_of_a_live_writer_is_left_alone(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from pipelines.jsonlines import writer_alive
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        live = tmp_path / f"articles-20260101000000000-{proc.pid}.jsonl.open"
+        live.write_bytes(b'{"n": 0}\n')
+        assert writer_alive(live)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not writer_alive(live)

@@ -15,12 +15,14 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from fastwarc.warc import ArchiveIterator as FastIterator
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
@@ -39,6 +41,7 @@ from tests.conftest import (
     start_server,
     stop_process,
 )
+from tests.test_dedupindex import redis_url  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRAPY = Path(sys.executable).parent / "scrapy"
@@ -75,6 +78,16 @@ class H(BaseHTTPRequestHandler):
                 chunk = GZ[i:i + 7]
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
+            return
+        if path.startswith("/cut"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "1000")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(PAGE[:20])
+            self.wfile.flush()
+            self.close_connection = True
             return
         if path.startswith("/etag"):
             if self.headers.get("If-None-Match") == '"v1"':
@@ -115,11 +128,16 @@ class WireSpider(scrapy.Spider):
     name = "wire"
     custom_settings = {"ROBOTSTXT_OBEY": False}
 
-    def __init__(self, base, **kw):
+    def __init__(self, base, paths="", **kw):
         super().__init__(**kw)
         self.base = base
+        self.paths = paths.split(",") if paths else None
 
     async def start(self):
+        if self.paths:
+            for path in self.paths:
+                yield scrapy.Request(self.base + path)
+            return
         for path in ("/wire?x=1&y=%C4%91", "/same-a", "/etag", "/lastmod"):
             yield scrapy.Request(self.base + path)
         yield scrapy.Request(self.base + "/same-b", priority=-10)
@@ -295,6 +313,46 @@ def test_disabled_dedup_writes_full_responses(wire_server: str, tmp_path: Path) 
     assert len([r for r in records if r[0] == "response"]) == 10
 
 
+def test_redis_backend_in_a_crawl(
+    wire_server: str,
+    tmp_path: Path,
+    redis_url: str,  # noqa: F811 - the imported fixture
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex}:"
+    extra = ["-s", "DEDUP_BACKEND=redis", "-s", f"DEDUP_REDIS_URL={redis_url}"]
+    extra += ["-s", f"DEDUP_REDIS_PREFIX={prefix}"]
+    archive = tmp_path / "archive"
+    try:
+        for _ in range(2):
+            run_wire_crawl(wire_server, archive, tmp_path, *extra)
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(match=prefix + "*"))
+        assert keys  # the index lived in Redis, under the prefix
+        client.delete(*keys)
+        client.close()
+    assert not (archive / "index" / "dedup.sqlite3").exists()
+    records = warc_records(archive)
+    profiles = [r[1].get_header("WARC-Profile") for r in records if r[0] == "revisit"]
+    assert profiles.count(PROFILE_NOT_MODIFIED) == 2  # /etag and /lastmod
+    assert profiles.count(PROFILE_IDENTICAL) == 4  # /same-b; /wire, /same-a, /same-b again
+    assert len([r for r in records if r[0] == "response"]) == 4
+
+
+def test_cut_body_is_marked_truncated(wire_server: str, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    extra = ["-a", "paths=/cut", "-s", "DOWNLOAD_FAIL_ON_DATALOSS=False"]
+    for _ in range(2):  # a truncated body is never indexed, so never a revisit source
+        items = run_wire_crawl(wire_server, archive, tmp_path, *extra)
+        assert "dataloss" in items[0]["flags"]
+    records = warc_records(archive)
+    cut = [r for r in records if r[0] == "response"]
+    assert len(cut) == 2
+    for _, warc, http, payload in cut:
+        assert warc.get_header("WARC-Truncated") == "disconnect"
+        assert http.get_header("Content-Length") == "1000" and payload == PAGE[:20]
+
+
 # -- header blocks (no network) ----------------------------------------------------------
 
 
@@ -333,9 +391,10 @@ def test_header_blocks_with_wire_details() -> None:
 
 
 def test_bad_settings_are_not_configured(tmp_path: Path) -> None:
-    crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path), "WARC_MAX_SIZE": 0})
-    with pytest.raises(NotConfigured, match="WARC_MAX_SIZE"):
-        WarcFileWriter.for_crawler(crawler)
+    for bad in ({"WARC_MAX_SIZE": 0}, {"WARC_GZIP_LEVEL": 11}):
+        crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path), **bad})
+        with pytest.raises(NotConfigured, match=next(iter(bad))):
+            WarcFileWriter.for_crawler(crawler)
     crawler = get_crawler(settings_dict={"WARC_ENABLED": False})
     with pytest.raises(NotConfigured, match="WARC_ENABLED"):
         WarcWriterMiddleware.from_crawler(crawler)

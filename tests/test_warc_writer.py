@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -21,6 +22,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
+from archive import writer as writer_module
 from archive.writer import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
@@ -267,8 +269,9 @@ def _written(tmp_path: Path, count: int = 4) -> tuple[Path, list[int]]:
         )
         ends.append(loc.offset + loc.length)
     assert writer._file is not None
-    writer._file.close()  # simulate a crash: never renamed
+    writer._file.close()  # simulate a crash: never renamed, and the writer is gone
     (path,) = (tmp_path / "warc").glob("*.open")
+    writer_module._LIVE_FILES.discard(str(path))
     return path, ends
 
 
@@ -340,3 +343,55 @@ def test_writer_repairs_on_start(tmp_path: Path) -> None:
     writer.on_close.append(closed.append)
     (final,) = writer.repair()
     assert closed == [final] and not path.exists()
+
+
+def test_repair_handles_files_of_other_tools(tmp_path: Path) -> None:
+    """warcio's example (WARC/1.0, 6 records, one gzip member each), then cut short."""
+    source = Path(__file__).parent / "data" / "warc" / "webrecorder__warcio" / "example.warc.gz"
+    data = source.read_bytes()
+    warc_dir = tmp_path / "warc"
+    warc_dir.mkdir()
+    whole = warc_dir / "other-20260501000000000-00000-nohost-1.warc.gz.open"
+    whole.write_bytes(data)
+    assert valid_prefix(whole) == (len(data), 6)
+    cut = warc_dir / "other-20260501000000000-00001-nohost-1.warc.gz.open"
+    cut.write_bytes(data[: len(data) - 100])
+    end, count = valid_prefix(cut)
+    assert count == 5 and 0 < end < len(data) - 100
+    repaired = repair_open_files(warc_dir)
+    assert [p.name for p in repaired] == [whole.name[:-5], cut.name[:-5]]
+    assert repaired[0].read_bytes() == data  # a complete file is left byte for byte
+    check = subprocess.run([str(WARCIO), "check", str(repaired[1])], capture_output=True)
+    assert check.returncode == 0  # (its warcinfo has no digest, so no fastwarc check here)
+    with open(repaired[1], "rb") as stream:
+        assert len(list(ArchiveIterator(stream))) == 5
+
+
+def test_write_metadata_async(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path)
+    loc = asyncio.run(writer.write_metadata_async(RESP_ID, URL, b"{}"))
+    path = writer.close()
+    assert path is not None and loc.filename == path.name
+    assert b"WARC-Type: metadata\r\n" in member(path, loc.offset, loc.length)
+
+
+def test_two_writers_in_one_process(tmp_path: Path) -> None:
+    """A second writer on the same directory leaves the first one's open file alone."""
+    first = make_writer(tmp_path)
+    (loc1,) = first.write_records([build_response(URL, response_headers(), BODY, date=DATE)])
+    second = make_writer(tmp_path)
+    assert second.repair() == []
+    (loc2,) = second.write_records([build_response(URL, response_headers(), BODY, date=DATE)])
+    assert loc1.filename != loc2.filename
+    assert first.close() is not None and second.close() is not None
+    assert len(list((tmp_path / "warc").glob("*.warc.gz"))) == 2
+
+
+def test_stale_file_with_our_pid_is_repaired(tmp_path: Path) -> None:
+    """PIDs are reused (containers): a file named with our PID that no writer holds is stale."""
+    host = socket.gethostname().split(".")[0]
+    path, _ = _written(tmp_path, count=1)
+    stale = path.with_name(f"test-20260501000000000-00000-{host}-{os.getpid()}.warc.gz.open")
+    path.rename(stale)
+    (final,) = repair_open_files(stale.parent)
+    assert final.name == stale.name.removesuffix(".open")
