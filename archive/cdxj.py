@@ -15,7 +15,17 @@ warcinfo and ``application/warc-fields`` records are not indexed, as in pywb; no
 
 ``ARCHIVE_DIR/index/index.cdxj`` is kept sorted; ``update_index`` (called by the WARC
 writer when it closes a file) merges one file's lines in and replaces the index
-atomically. Reading is in ``CdxjIndex`` (lookups by URL for replay and the HTTP cache).
+atomically.
+
+One deliberate difference from pywb's indexer, in the archive index only: a
+``server-not-modified`` revisit (a 304 to a conditional re-crawl) keeps its own URL key
+and timestamp but points at the original capture it refers to (status, mime, digest,
+filename, offset), with its own location under ``"revisit"``. pywb replays a revisit
+with the revisit's HTTP headers, so a 304 revisit indexed as such replays as an empty
+304; pointed at the original, the capture at that time replays as the page it stood
+for. The WARC record itself is untouched (``index_warc`` gives pywb's line for it).
+
+Reading is in ``CdxjIndex`` (lookups by URL for replay and the HTTP cache).
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from archive.reader import ArchiveRecord, Stats, iter_records, warc_timestamp
 logger = logging.getLogger(__name__)
 
 INDEX_NAME = "index.cdxj"
+NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # pywb also indexes ``metadata`` records; we do not: the extraction pipeline writes a
 # metadata record (the article JSON) with the page's own URL, and replay of that URL
 # must land on the page, not on the JSON.
@@ -149,10 +160,56 @@ def update_index(archive_dir: Path, warc_path: Path) -> None:
     if name != warc_path.name:
         new_lines = sorted(_rename(line, name) for line in new_lines)
     index_path = index_dir / INDEX_NAME
+    refs = _not_modified_refs(warc_path)
     with (index_dir / ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if refs:
+            new_lines = _point_at_originals(new_lines, refs, index_path)
         _rewrite(index_path, new_lines, name)
     logger.info("Indexed %s: %d CDXJ lines into %s", warc_path, len(new_lines), index_path)
+
+
+def _not_modified_refs(warc_path: Path) -> dict[tuple[str, str], str]:
+    """(url key, timestamp) of each server-not-modified revisit → its original's timestamp."""
+    refs = {}
+    for record in iter_records(warc_path):
+        if record.rec_type != "revisit" or record.header("WARC-Profile") != NOT_MODIFIED:
+            continue
+        refers_date = record.header("WARC-Refers-To-Date")
+        if record.url and refers_date:
+            key = (url_key(record.url), warc_timestamp(record.date))
+            refs[key] = warc_timestamp(refers_date)
+    return refs
+
+
+def _point_at_originals(
+    lines: list[str], refs: dict[tuple[str, str], str], index_path: Path
+) -> list[str]:
+    """Point 304-revisit lines at the capture they refer to (see the module docstring)."""
+    wanted = {(key, ts) for (key, _), ts in refs.items()}
+    originals: dict[tuple[str, str], dict[str, Any]] = {}
+    existing = index_path.open(encoding="utf-8") if index_path.exists() else None
+    try:
+        for line in (*lines, *(existing or ())):
+            key, ts, data = line.rstrip("\n").split(" ", 2)
+            if (key, ts) in wanted:
+                fields = json.loads(data)
+                if fields.get("mime") != "warc/revisit":
+                    originals[(key, ts)] = fields
+    finally:
+        if existing is not None:
+            existing.close()
+    out = []
+    for line in lines:
+        key, ts, data = line.split(" ", 2)
+        original = originals.get((key, refs.get((key, ts), "")))
+        if original is not None:
+            own = json.loads(data)
+            fields = {**original, "url": own["url"]}
+            fields["revisit"] = {k: own[k] for k in ("length", "offset", "filename")}
+            line = f"{key} {ts} {json.dumps(fields)}"
+        out.append(line)
+    return sorted(out)
 
 
 def _relative_name(archive_dir: Path, warc_path: Path) -> str:
