@@ -1,0 +1,349 @@
+"""The article body: paragraphs, their cleanup, and the images with captions and credits.
+
+With a site profile, the body is read from the profile's ``body`` subtree by our own paragraph
+walker (``remove`` selectors, figures, captions, related boxes and bylines dropped). Without one,
+trafilatura extracts the main text with the process's configured ``Extractor`` objects
+(favor_precision, balanced as a rescue). :func:`clean_paragraphs` then drops the repeated
+headline, boilerplate lines and loose captions, and peels the closing byline and "Theo X" line
+off the text (recognised by :mod:`pipelines.bylines`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from copy import deepcopy
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+from trafilatura import extract as trafilatura_extract
+from trafilatura.settings import Extractor
+
+from pipelines.bylines import is_closing_byline, source_from_line
+from pipelines.htmlmeta import fold
+from pipelines.htmltree import first_text, select
+from pipelines.normalise import normalise_line
+from spiders.profiles import Selectors
+
+# One extractor configuration per process, built at import (trafilatura copies it before any
+# per-call change, so sharing it is safe). Settings measured on the Zyte benchmark: see
+# bench/report.md. Reader comments are never article text.
+PRECISE_EXTRACTOR = Extractor(output_format="txt", comments=False, tables=True, precision=True)
+BALANCED_EXTRACTOR = Extractor(output_format="txt", comments=False, tables=True)
+# favor_precision loses the whole article on a few layouts (a reprint notice wins); when its
+# text is short, the balanced run is tried and kept if it is this many times longer.
+SHORT_PRECISE_WORDS = 300
+RESCUE_RATIO = 3.0
+
+
+# === paragraphs =================================================================================
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_BLOCK_TAGS = _words(
+    "p div section article main header footer aside h1 h2 h3 h4 h5 h6 ul ol li dl dt dd "
+    "blockquote pre table thead tbody tfoot tr td th caption hr address center details"
+)
+_INLINE_TAGS = _words("a span b strong em i u font small sup sub mark abbr cite q time")
+_SKIP_TAGS = _words(
+    "script style noscript iframe figure figcaption picture video audio svg button form "
+    "input select textarea template object embed canvas map img source nav"
+)
+# Generic boilerplate inside article bodies (class/id tokens; VCCorp "type" boxes).
+_BOILERPLATE_CLASS = re.compile(
+    r"(^|[\s_-])(related|relate|relates|tinlienquan|tin-lien-quan|box-?relate|share|social|"
+    r"sharing|comments?|advert|ads|adv|banner|rennab|sda_middle|breadcrumb|caption|newsletter|"
+    r"recommend|readmore|read-more|see-?more|xem-?them|author|byline|tags?|photocms_caption)"
+    r"([\s_-]|$)",
+    re.I,
+)
+_BOILERPLATE_TYPES = _words(
+    "relatedonenews relatednewsbox relatednews photo video videostream layoutalbum "
+    "insertarticlerelate wrapnote"
+)
+_BOILERPLATE_LINE = re.compile(
+    r"^(?:>>|»|\(?\s*(?:xem thêm|đọc thêm|xem tiếp|xem chi tiết|tin liên quan|bài liên quan|"
+    r"mời (?:quý )?(?:bạn đọc|độc giả)|tải ứng dụng|tải app|video đang được xem nhiều|"
+    r"bạn đọc có thể|theo dõi (?:báo|chúng tôi)|advertisement|read more|related(?: post)?:|"
+    r"see more:|also on |don't miss|you may also like|most read|subscribe to|tags$|comments$|"
+    r"share this|follow (?:us|the|him|her)\b.*\b(?:twitter|facebook|instagram)|filed under|"
+    r"this copy is for your personal|like this story|tell us what you think|sign up for|"
+    r"get the latest updates|-? ?order reprints)|.*click to tweet$)",
+    re.I,
+)
+_CAPTION_LINE = re.compile(r"(?:^|[(\[\s.])(?:ảnh|ảnh minh họa|ảnh minh hoạ|photo)\s*:\s*\S", re.I)
+_CREDIT = re.compile(
+    r"[(\[]?\s*(?:ảnh minh họa|ảnh minh hoạ|nguồn ảnh|ảnh|photo|đồ họa|đồ hoạ)\s*:\s*", re.I
+)
+
+
+@dataclass
+class Paragraph:
+    text: str
+    bold: bool = False  # all of its text inside <strong>/<b>
+    right: bool = False  # right-aligned (bylines are)
+
+
+@dataclass
+class CleanBody:
+    paragraphs: list[str]
+    captions: list[str] = field(default_factory=list)
+    bylines: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+def _is_boilerplate_node(node: HtmlElement) -> bool:
+    if (node.get("type") or "").lower() in _BOILERPLATE_TYPES:
+        return True
+    tokens = f"{node.get('class') or ''} {node.get('id') or ''}".strip()
+    return bool(tokens) and bool(_BOILERPLATE_CLASS.search(tokens))
+
+
+def _block_ancestor(node: HtmlElement) -> HtmlElement | None:
+    parent = node.getparent()
+    while parent is not None and parent.tag not in _BLOCK_TAGS:
+        parent = parent.getparent()
+    return parent
+
+
+def _drop(node: HtmlElement) -> None:
+    """Remove an element but keep its tail text (which belongs to the parent)."""
+    parent = node.getparent()
+    if parent is not None:
+        node.drop_tree()
+
+
+def _prune(root: HtmlElement, selectors: Iterable[str]) -> None:
+    """Drop removable nodes; an inline element (a link inside a sentence) is kept unless it
+    is the whole content of its block."""
+    doomed: list[HtmlElement] = []
+    for selector in selectors:
+        doomed.extend(select(root, selector))
+    doomed.extend(
+        n for n in root.iterdescendants() if isinstance(n.tag, str) and _is_boilerplate_node(n)
+    )
+    for node in doomed:
+        if node is root or node.getparent() is None:
+            continue
+        if node.tag in _INLINE_TAGS:
+            block = _block_ancestor(node)
+            if block is not None and normalise_line(block.text_content()) != normalise_line(
+                node.text_content()
+            ):
+                continue
+        _drop(node)
+
+
+def _walk(node: HtmlElement, out: list[Paragraph]) -> None:
+    buf: list[str] = []
+    bold: list[bool] = []
+
+    def flush(right: bool = False) -> None:
+        raw = "".join(buf)
+        lines = [re.sub(r"[ \t\r\n\f]+", " ", line).strip() for line in raw.split("\n")]
+        text = "\n".join(line for line in lines if line)
+        if text:
+            out.append(Paragraph(text, bold=bool(bold) and all(bold), right=right))
+        buf.clear()
+        bold.clear()
+
+    def visit(el: HtmlElement, in_bold: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP_TAGS or not tag:
+            if el.tail:
+                buf.append(el.tail)
+                if el.tail.strip():
+                    bold.append(in_bold)
+            return
+        block = tag in _BLOCK_TAGS
+        right = "right" in (el.get("style") or "").replace(" ", "") or el.get("align") == "right"
+        if block:
+            flush()
+        if tag == "br":
+            buf.append("\n")
+        strong = in_bold or tag in ("b", "strong")
+        if el.text:
+            buf.append(el.text)
+            if el.text.strip():
+                bold.append(strong)
+        for child in el:
+            visit(child, strong)
+        if block:
+            flush(right)
+        if el.tail:
+            buf.append(el.tail)
+            if el.tail.strip():
+                bold.append(in_bold)
+
+    visit(node, False)
+    flush()
+
+
+def body_nodes(tree: HtmlElement, sel: Selectors) -> list[HtmlElement]:
+    """Profile body matches, outermost only, the one with the most text first."""
+    nodes = select(tree, sel.body)
+    outer = [
+        n for n in nodes if not any(o is not n and n in set(o.iterdescendants()) for o in nodes)
+    ]
+    return sorted(outer, key=lambda n: len(n.text_content()), reverse=True)
+
+
+def body_paragraphs(node: HtmlElement, sel: Selectors) -> list[Paragraph]:
+    """Paragraphs of a profile's body subtree (on a copy; the page tree is left alone)."""
+    root = deepcopy(node)
+    _prune(root, (*sel.remove, sel.authors, sel.lead))
+    out: list[Paragraph] = []
+    _walk(root, out)
+    return out
+
+
+def generic_paragraphs(tree: HtmlElement, url: str) -> list[Paragraph]:
+    """trafilatura on the whole page: precision mode, balanced mode as a rescue."""
+    text = trafilatura_extract(tree, url=url, options=PRECISE_EXTRACTOR) or ""
+    if len(text.split()) < SHORT_PRECISE_WORDS:
+        balanced = trafilatura_extract(tree, url=url, options=BALANCED_EXTRACTOR) or ""
+        if len(balanced.split()) > RESCUE_RATIO * len(text.split()):
+            text = balanced
+    return [Paragraph(line.strip()) for line in text.split("\n") if line.strip()]
+
+
+def _is_caption(text: str) -> bool:
+    return len(text) <= 300 and bool(_CAPTION_LINE.search(text)) and len(text.split()) >= 2
+
+
+def clean_paragraphs(
+    paragraphs: list[Paragraph],
+    *,
+    title: str,
+    lead: str,
+    vietnamese: bool,
+    site_names: Iterable[str] = (),
+) -> CleanBody:
+    """Drop the prepended headline/lead/site name (``site_names`` may also hold headline
+    variants), boilerplate lines and loose captions; peel
+    the closing byline (-> authors) and the closing "Theo X" line (-> source) off the text."""
+    body = CleanBody(paragraphs=[])
+    kept: list[Paragraph] = []
+    heads = {fold(title), fold(lead), *(fold(n) for n in site_names)} - {""}
+    for index, par in enumerate(paragraphs):
+        folded = fold(par.text)
+        if index < 3 and folded in heads:
+            continue
+        if _BOILERPLATE_LINE.match(par.text) and len(par.text) < 250:
+            continue
+        if vietnamese and _is_caption(par.text):
+            body.captions.append(par.text)
+            continue
+        kept.append(par)
+    for _ in range(3):  # closing lines: "Theo X", bylines, in any order
+        if not kept:
+            break
+        last = kept[-1]
+        named = source_from_line(last.text)
+        if named and not body.source and len(last.text) <= 90:
+            body.source = named
+            kept.pop()
+            continue
+        if is_closing_byline(last.text, emphasised=last.right or last.bold, vietnamese=vietnamese):
+            body.bylines.insert(0, kept.pop().text)
+            continue
+        break
+    body.paragraphs = [p.text for p in kept]
+    return body
+
+
+# === images ===================================================================================
+
+_IMG_ATTRS = (
+    "data-src",
+    "data-original",
+    "data-lazy-src",
+    "data-lazy",
+    "data-srcset",
+    "srcset",
+    "src",
+)
+_PLACEHOLDER = re.compile(
+    r"(^data:|blank|spacer|placeholder|grey\.|gray\.|loading|1x1|pixel)", re.I
+)
+_CAPTION_SELECTORS = (
+    "figcaption",
+    ".PhotoCMS_Caption",
+    ".caption",
+    ".image-caption",
+    "p.Image",
+    "td.caption",
+)
+
+
+def _img_url(img: HtmlElement, base: str) -> str:
+    for attr in _IMG_ATTRS:
+        value = str(img.get(attr) or "").strip()
+        if attr.endswith("srcset") and value:
+            value = value.split(",")[0].strip().split(" ")[0]
+        if value and not _PLACEHOLDER.search(value):
+            return urljoin(base, value)
+    return ""
+
+
+def _caption_of(img: HtmlElement) -> str:
+    container = img.getparent()
+    for _ in range(4):
+        if container is None:
+            break
+        for selector in _CAPTION_SELECTORS:
+            text = first_text(container, selector)
+            if text:
+                return text
+        if container.tag in ("figure", "table") or container.get("type") == "Photo":
+            break
+        container = container.getparent()
+    return normalise_line(img.get("cms-photo-caption") or "")
+
+
+def split_credit(caption: str) -> tuple[str | None, str | None]:
+    """("Thủ tướng … Ảnh: ĐỨC TÁM (TTXVN)") -> ("Thủ tướng …", "ĐỨC TÁM (TTXVN)")."""
+    caption = normalise_line(caption)
+    matches = list(_CREDIT.finditer(caption))
+    if not matches:
+        return caption or None, None
+    match = matches[-1]
+    credit = caption[match.end() :].strip()
+    if match.group(0).lstrip()[:1] in "([" and credit.count(")") > credit.count("("):
+        credit = credit[: credit.rfind(")")] if credit.endswith(")") else credit
+    credit = (
+        credit.rstrip(" .;)]") if credit.count("(") < credit.count(")") else credit.rstrip(" .;")
+    )
+    text = caption[: match.start()].strip(" .-–")
+    if not credit or len(credit) > 80:
+        return caption, None
+    return (text + "." if text and text[-1].isalnum() else text) or None, credit
+
+
+def extract_images(roots: Iterable[HtmlElement], base: str) -> list[dict[str, Any]]:
+    images: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for root in roots:
+        imgs = [root] if root.tag == "img" else list(root.iter("img"))
+        for img in imgs:
+            url = _img_url(img, base)
+            if not url or url in seen or urlsplit(url).scheme not in ("http", "https"):
+                continue
+            if any(int(v) < 50 for v in (img.get("width"), img.get("height")) if v and v.isdigit()):
+                continue
+            seen.add(url)
+            caption, credit = split_credit(_caption_of(img))
+            images.append({"url": url, "caption": caption, "credit": credit})
+    return images
+
+
+def attach_captions(images: list[dict[str, Any]], captions: list[str]) -> None:
+    """Captions met as loose body paragraphs go, in order, to the images that have none."""
+    free = [image for image in images if not image.get("caption")]
+    for image, caption in zip(free, captions, strict=False):
+        image["caption"], image["credit"] = split_credit(caption)

@@ -1,0 +1,184 @@
+"""The HTML tree: payload bytes -> NFC text -> lxml tree, and CSS selection on it.
+
+Decoding follows what a browser would do with a Vietnamese news page (BOM, valid UTF-8, the
+declared charsets, detection); see :func:`decode_html`. Compiled CSS selectors are memoised
+(a pure function's cache), so the module holds no other state.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html as htmllib
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+
+import lxml.html
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+from lxml.etree import ParserError
+from lxml.html import HtmlElement
+
+from pipelines.normalise import normalise_line
+
+logger = logging.getLogger(__name__)
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+
+
+class ExtractionError(ValueError):
+    """The page has no article content (the pipeline counts and drops it)."""
+
+
+# === decoding ==================================================================================
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
+# What browsers do (WHATWG Encoding): these labels mean windows-1252.
+_LABEL_ALIASES = {"latin1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    return _LABEL_ALIASES.get(name, name)
+
+
+def header_values(headers: dict[str, list[str]] | None, name: str) -> list[str]:
+    """Every value of header ``name`` (lower case); keys and values may be bytes or str."""
+    values: list[str] = []
+    for key, value in (headers or {}).items():
+        key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if key_text.lower() != name:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            values.append(item.decode("latin-1") if isinstance(item, bytes) else str(item))
+    return values
+
+
+def declared_charsets(
+    body: bytes, headers: dict[str, list[str]] | None = None, encoding: str | None = None
+) -> list[str]:
+    """Charsets the response claims: HTTP Content-Type, then ``<meta>``, then the caller's guess."""
+    labels: list[str | None] = []
+    for value in header_values(headers, "content-type"):
+        match = _HEADER_CHARSET.search(value)
+        labels.append(match.group(1) if match else None)
+    meta_match = _META_CHARSET.search(body[:4096])
+    labels.append(meta_match.group(1).decode("ascii", "replace") if meta_match else None)
+    labels.append(encoding)
+    out: list[str] = []
+    for label in labels:
+        codec = _codec(label)
+        if codec and codec not in out:
+            out.append(codec)
+    return out
+
+
+def decode_html(
+    body: bytes | str,
+    headers: dict[str, list[str]] | None = None,
+    encoding: str | None = None,
+) -> str:
+    """Decode a payload to NFC text.
+
+    Order: a BOM; UTF-8 when the bytes are valid UTF-8 (a legacy page is almost never valid
+    UTF-8 by accident, while a UTF-8 page with a wrong label is common); the declared charsets
+    (HTTP, ``<meta>``, the caller's guess) when they decode cleanly; charset detection;
+    UTF-8 with replacement characters. windows-1258 puts tone marks as combining characters,
+    hence the NFC.
+    """
+    if isinstance(body, str):
+        return unicodedata.normalize("NFC", body)
+    text = _decode_bytes(body, headers, encoding)
+    return unicodedata.normalize("NFC", text)
+
+
+def _decode_bytes(body: bytes, headers: dict[str, list[str]] | None, encoding: str | None) -> str:
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(codec, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for codec in declared_charsets(body, headers, encoding):
+        if codec in ("utf-8", "utf-16", "utf-32"):
+            continue  # already ruled out (or not an HTML-compatible 8-bit encoding)
+        try:
+            return body.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    detected = _detect(body)
+    if detected is not None:
+        return detected
+    return body.decode("utf-8", errors="replace")
+
+
+def _detect(body: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # a trafilatura dependency; keep working without it
+        return None
+    best = from_bytes(body[:200_000]).best()
+    if best is None:
+        return None
+    return body.decode(best.encoding, errors="replace")
+
+
+# === parsing and selecting =====================================================================
+
+
+def parse_html(html: str) -> HtmlElement:
+    """An lxml document (comments and processing instructions dropped); ExtractionError when
+    there is nothing to parse."""
+    html = _XML_DECL.sub("", html, count=1)
+    if not html.strip():
+        raise ExtractionError("empty document")
+    try:
+        return lxml.html.document_fromstring(html, parser=_PARSER)
+    except (ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparsable HTML: {exc}") from exc
+
+
+@lru_cache(maxsize=1024)
+def _compiled(selector: str) -> CSSSelector | None:
+    """CSS -> XPath translation is costly; compiled selectors are memoised (pure function)."""
+    try:
+        return CSSSelector(selector)
+    except (SelectorError, ValueError) as exc:
+        logger.warning("bad CSS selector %r: %s", selector, exc)
+        return None
+
+
+def select(root: HtmlElement, selector: str) -> list[HtmlElement]:
+    """CSS selection that treats a bad selector as "no match" (with a warning)."""
+    compiled = _compiled(selector) if selector else None
+    return list(compiled(root)) if compiled is not None else []
+
+
+def node_text(node: HtmlElement) -> str:
+    """An element's text; for ``<meta>`` (profiles may select them) its ``content``."""
+    if node.tag == "meta":
+        return htmllib.unescape(str(node.get("content") or ""))
+    return str(node.text_content())
+
+
+def first_text(root: HtmlElement, selector: str) -> str:
+    """The first non-empty normalised text among ``selector``'s matches, else ""."""
+    for node in select(root, selector):
+        text = normalise_line(node_text(node))
+        if text:
+            return text
+    return ""
