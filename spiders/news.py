@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from spiders.discovery import (
     parse_feed,
     parse_sitemap,
     sniff_kind,
+    strip_session,
     url_shape,
 )
 from spiders.profiles import ProfileError, ProfileRegistry, SiteProfile
@@ -45,6 +47,10 @@ logger = logging.getLogger(__name__)
 
 _PAGINATION = re.compile(
     r"[?&](?:page|p|trang|pg)=\d+|/(?:page|trang|p)[-/]?\d+(?:\.html?)?/?$", re.IGNORECASE
+)
+_NEXT_XPATH = (
+    '//a[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
+    ' | //link[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
 )
 _SKIP_EXTENSIONS = (
     ".jpg",
@@ -65,6 +71,23 @@ _SKIP_EXTENSIONS = (
     ".xls",
     ".xlsx",
 )
+
+
+def _normalise(url: str) -> str:
+    """One URL per page: variants folded, session ids and tracking parameters dropped."""
+    return canonicalize_url(strip_session(fold_variant(url)))
+
+
+def _crc(url: str) -> int:
+    return zlib.crc32(url.encode("utf-8"))
+
+
+def _canonical_is_template(own: str, target: str) -> bool:
+    """A rel=canonical no article can mean: the home page, or this URL without its article id
+    (``/tin-tuc/chi-tiet?id=5`` -> ``/tin-tuc/chi-tiet``), as some CMS templates write it."""
+    if urlsplit(target).path in ("", "/") and urlsplit(own).path not in ("", "/"):
+        return True
+    return looks_like_article_url(own) and not looks_like_article_url(target)
 
 
 def _split_urls(value: str | list[str] | None) -> list[str]:
@@ -128,7 +151,9 @@ class NewsSpider(scrapy.Spider):
         except (ProfileError, ValueError) as exc:
             raise NotConfigured(str(exc)) from exc
         self.start_urls = urls
-        self.allowed_domains = sorted({urlsplit(u).hostname or "" for u in urls})
+        # www.x.vn and x.vn are one site (either may redirect to the other).
+        hosts = {(urlsplit(u).hostname or "").lower() for u in urls}
+        self.allowed_domains = sorted({h.removeprefix("www.") for h in hosts})
         self.max_hops = settings.getint("NEWS_MAX_HOPS", 4)
         self.max_pagination = settings.getint("NEWS_MAX_PAGINATION", 50)
         self.max_per_pattern = settings.getint("NEWS_MAX_PER_PATTERN", 2000)
@@ -216,7 +241,7 @@ class NewsSpider(scrapy.Spider):
                 yield self._article_request(entry, source="feed")
 
     def _article_request(self, entry: Entry, *, source: str) -> Request:
-        url = canonicalize_url(fold_variant(entry.url))
+        url = _normalise(entry.url)
         self.crawler.stats.inc_value(f"news/discovered/{source}")
         return self._request(url, self.parse_page, kind="article", priority=5, hints=entry.hints)
 
@@ -274,6 +299,9 @@ class NewsSpider(scrapy.Spider):
         target = canonicalize_url(fold_variant(str(hrefs[0]).strip() if hrefs else url))
         if target == own or not self._on_site(target):
             return None
+        if _canonical_is_template(own, target):
+            self.crawler.stats.inc_value("news/canonical_ignored")
+            return None
         return target
 
     def _page_item(self, response: Response) -> Page:
@@ -310,25 +338,41 @@ class NewsSpider(scrapy.Spider):
             if self._on_site(href):
                 yield self._request(href, self.parse_feed, kind="feed", priority=20)
 
+    def _split_links(
+        self, tree: lxml_html.HtmlElement, response: Response
+    ) -> tuple[str, list[str], list[str]]:
+        """This page's own URL, its pager links and its other links, canonical and sorted."""
+        own = _normalise(response.url)
+        urls = {_normalise(href) for href in self._links(tree)}
+        urls.discard(own)
+        marked = {_normalise(href) for href in self._next_links(tree)}
+        pagers = {u for u in urls if u in marked or self._is_pagination(u, response.url)}
+        return own, sorted(pagers), sorted(urls - pagers)
+
     def _follow_links(self, tree: lxml_html.HtmlElement, response: Response) -> Iterator[Request]:
         hops = int(response.meta.get("hops", 0))
         pages = int(response.meta.get("pagination", 0))
-        for href in self._links(tree):
-            url = canonicalize_url(fold_variant(href))
+        own, pagers, content = self._split_links(tree, response)
+        # A pager page that shows nothing its previous page did not (an endless ``?page=N``
+        # or a page number past the end) ends that pager.
+        fingerprint = sorted({_crc(u) for u in content})
+        exhausted = pages > 0 and set(fingerprint) <= set(response.meta.get("listed") or [])
+        for url in pagers:
             if not self._admit(url):
                 continue
-            if self._is_pagination(url, response.url):
-                if pages < self.max_pagination:
-                    yield self._request(
-                        url,
-                        self.parse_page,
-                        kind="listing",
-                        priority=8,
-                        hops=hops,
-                        pages=pages + 1,
-                    )
-                else:
-                    self.crawler.stats.inc_value("news/dropped/pagination_cap")
+            if exhausted:
+                self.crawler.stats.inc_value("news/dropped/pagination_repeat")
+            elif pages < self.max_pagination:
+                request = self._request(
+                    url, self.parse_page, kind="listing", priority=8, hops=hops, pages=pages + 1
+                )
+                # links back to this page are navigation on the next one, not content
+                request.meta["listed"] = [*fingerprint, _crc(own)]
+                yield request
+            else:
+                self.crawler.stats.inc_value("news/dropped/pagination_cap")
+        for url in content:
+            if not self._admit(url):
                 continue
             if hops >= self.max_hops:
                 self.crawler.stats.inc_value("news/dropped/hops")
@@ -346,6 +390,7 @@ class NewsSpider(scrapy.Spider):
             )
 
     def _links(self, tree: lxml_html.HtmlElement) -> Iterable[str]:
+        yield from self._next_links(tree)
         seen: set[str] = set()
         for el in tree.xpath("//a[@href]"):
             rel = (el.get("rel") or "").lower()
@@ -354,6 +399,13 @@ class NewsSpider(scrapy.Spider):
             href = str(el.get("href")).strip()
             if href.startswith(("http://", "https://")) and href not in seen:
                 seen.add(href)
+                yield href.split("#", 1)[0]
+
+    def _next_links(self, tree: lxml_html.HtmlElement) -> Iterable[str]:
+        """Links marked as the next page (``rel=next``, ``<link rel=next>``), whatever their URL."""
+        for href in tree.xpath(_NEXT_XPATH):
+            href = str(href).strip()
+            if href.startswith(("http://", "https://")):
                 yield href.split("#", 1)[0]
 
     def _is_pagination(self, url: str, current: str) -> bool:
@@ -392,10 +444,14 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"news/errors/bad_{what}")
         logger.warning("Bad %s at %s: %s", what, url, exc)
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[Request]:
         request = failure.request if hasattr(failure, "request") else None
         url = request.url if request is not None else "?"
         error = failure.value
+        if request is not None and request.meta.get("kind") == "robots":
+            # No robots.txt (404, 5xx, timeout): still try the conventional sitemap.
+            self.crawler.stats.inc_value("news/robots/missing")
+            yield self._request(urljoin(url, "/sitemap.xml"), self.parse_sitemap, kind="sitemap")
         if isinstance(error, HttpError):
             status = error.response.status
             self.crawler.stats.inc_value(f"news/errors/http_{status}")
