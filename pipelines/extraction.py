@@ -71,6 +71,7 @@ from pipelines.htmltree import (
     parse_html,
     select,
 )
+from pipelines.layouts import guess_profile
 from pipelines.normalise import looks_vietnamese, normalise_record
 from spiders.profiles import Selectors, SiteProfile
 
@@ -147,6 +148,8 @@ def extract_article(
     Raises :class:`ExtractionError` when the page holds no article text.
     """
     tree = parse_html(decode_html(body, headers, encoding))
+    site = profile.name if profile else None  # a guessed layout (pipelines/layouts.py) is no site
+    profile = profile or guess_profile(tree, url)
     meta = read_meta(tree, headers)
     dates = _dates(tree, url, fetched_at, profile, hints, meta)
     sel = profile.selectors_for(_parse_published(dates["published"])) if profile else Selectors()
@@ -176,7 +179,7 @@ def extract_article(
     record: dict[str, Any] = {
         "url": url,
         "canonical_url": canonical_url(url, meta),
-        "site": profile.name if profile else None,
+        "site": site,
         "publisher": (profile.publisher if profile else "") or meta.site_name or None,
         "title": title or None,
         "lead": lead or None,

@@ -54,6 +54,20 @@ def test_vietnamese_pages_floor(vi: dict[str, Any], corpus: str, check: str) -> 
     assert share >= FLOORS["vi"][corpus][check], f"{corpus} {check}: {share:.3f}; misses: {misses}"
 
 
+@pytest.mark.parametrize(
+    ("corpus", "check"),
+    [(corpus, check) for corpus, checks in FLOORS["vi_no_profile"].items() for check in checks],
+)
+def test_vietnamese_pages_without_profile_floor(
+    vi: dict[str, Any], corpus: str, check: str
+) -> None:
+    """Pages of sites with no profile: the layout guess (pipelines/layouts.py) or trafilatura."""
+    row = vi["summary"][f"{corpus}|ours (no profile)"]
+    share = row[check] / row["pages"]
+    floor = FLOORS["vi_no_profile"][corpus][check]
+    assert share >= floor, f"{corpus} (no profile) {check}: {share:.3f} < {floor}"
+
+
 def test_ours_beats_bare_trafilatura_on_vietnamese_pages(vi: dict[str, Any]) -> None:
     for corpus in FLOORS["vi"]:
         ours, bare = vi["summary"][f"{corpus}|ours"], vi["summary"][f"{corpus}|trafilatura (bare)"]

@@ -1,0 +1,461 @@
+"""Layout guessing: a synthetic site profile for a page of a site the project has no profile for.
+
+Most Vietnamese news sites run on a handful of CMSs (VCCorp, FPT, mcms, WordPress…) whose article
+markup is the same from one site to the next. :func:`guess_profile` tries the layout families of
+``pipelines/layouts.toml`` on a page and, when none fits, guesses the layout from the page itself
+(the headline element, the container holding the article's paragraphs, the sapo between them).
+A guess is accepted only when the body selector finds exactly one element with substantial
+Vietnamese paragraph text and the title selector finds the headline that ``og:title``, JSON-LD
+or ``<title>`` name. The result is a :class:`SiteProfile` named ``_layout:<family>`` whose
+selectors drive the same paragraph walker as a real profile; it never names a site (records of
+such pages keep ``site`` null).
+
+The module is pure (module-level objects are the immutable layout table); it does not import
+the extraction modules, which import it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from copy import deepcopy
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+from lxml.html import HtmlElement
+
+from pipelines.normalise import looks_vietnamese
+from spiders.profiles import ProfileError, Selectors, SiteProfile
+
+LAYOUTS_FILE = Path(__file__).with_name("layouts.toml")
+MIN_BODY_CHARS = 200  # paragraph text the generic guess needs (short news items have ~300)
+MIN_FAMILY_BODY_CHARS = 120  # a family body selector is specific: ~25 words will do
+MIN_PARAGRAPH_CHARS = 30  # shorter <p> are labels, captions, buttons
+MAX_PATH_STEPS = 6  # depth of a generated CSS path before giving up
+# Boilerplate inside article bodies on any CMS (added to every guessed layout's ``remove``), on
+# top of what the body walker drops by class token (share, social, comment, ads, author…).
+# A guess whose body loses its text to these is refused (see _keeps_text).
+GENERIC_REMOVE = (
+    "script",
+    "style",
+    "iframe",
+    "aside",
+    "[class*=relate]",
+    "[class*=relation]",
+    "[class*=lien-quan]",
+    "[class*=lienquan]",
+    "[class*=xem-them]",
+    "[class*=xemthem]",
+    "[class*=readmore]",
+    "[class*=quangcao]",
+    "[class*=quang-cao]",
+    "[class*=newsletter]",
+    "[class*=video-player]",
+    "[type=VideoStream]",
+)
+_TITLE_CLASS = re.compile(r"title|tieude|tieu-de|headline|heading", re.I)
+_LEAD_CLASS = re.compile(
+    r"sapo|summary|tomtat|tom-tat|lead|excerpt|desc|intro|chapeau|teaser|abstract|trichdan", re.I
+)
+_BOILERPLATE_ANCESTOR = re.compile(
+    r"relate|lien-?quan|xem-?them|comment|footer|\bmenu|\bnav\b|share|social|"
+    r"tinkhac|tin-khac|box-category|most-read|trending",
+    re.I,
+)
+_DATE_CLASS = re.compile(r"date|time|ngay|publish|thoigian|thoi-gian", re.I)
+_DATE_TEXT = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{2,4}\b")
+_MACHINE_DATES = (
+    "meta[property='article:published_time'], meta[itemprop=datePublished], "
+    "meta[name=pubdate], meta[name=publishdate], time[datetime], [itemprop=datePublished]"
+)
+_IDENT = re.compile(r"^-?[A-Za-z_][\w-]*$")
+_CONTAINERS = frozenset({"div", "section", "article", "main", "td", "span", "font", "center"})
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One CMS family: its selectors and the profiled sites it was read from (provenance)."""
+
+    name: str
+    selectors: Selectors
+    sites: tuple[str, ...] = ()
+
+
+def load_layouts(path: Path = LAYOUTS_FILE) -> tuple[Layout, ...]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        layouts = []
+        for entry in data.get("layout", []):
+            values = dict(entry)
+            name, sites = str(values.pop("name")), tuple(values.pop("sites", ()))
+            layouts.append(Layout(name, Selectors.from_dict(values), sites))
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ProfileError) as exc:
+        raise ProfileError(f"{path}: bad layout table: {exc!r}") from exc
+    return tuple(layouts)
+
+
+LAYOUTS = load_layouts()
+
+
+# --- small helpers (independent of the extraction modules) ------------------------------------
+
+
+@lru_cache(maxsize=512)
+def _compiled(selector: str) -> CSSSelector | None:
+    try:
+        return CSSSelector(selector)
+    except (SelectorError, ValueError):
+        return None
+
+
+def _select(root: HtmlElement, selector: str) -> list[HtmlElement]:
+    compiled = _compiled(selector) if selector else None
+    return list(compiled(root)) if compiled is not None else []
+
+
+def _words(text: str) -> list[str]:
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.findall(r"\w+", plain)
+
+
+def _text(node: HtmlElement) -> str:
+    return " ".join(str(node.text_content()).split())
+
+
+def _similar(element_text: str, headline: str) -> bool:
+    """The element's words are (nearly all) the headline's; a site suffix on the headline is ok."""
+    mine, theirs = set(_words(element_text)), set(_words(headline))
+    common = len(mine & theirs)
+    return bool(mine) and common >= 3 and common >= 0.75 * len(mine) and common >= 0.4 * len(theirs)
+
+
+@dataclass(frozen=True)
+class _Headlines:
+    declared: tuple[str, ...]  # og:title, twitter:title, JSON-LD headline
+    page_title: str  # <title>
+
+    def match(self, text: str) -> bool:
+        return any(_similar(text, h) for h in (*self.declared, self.page_title) if h)
+
+
+def _headlines(tree: HtmlElement) -> _Headlines:
+    declared: list[str] = []
+    for node in tree.iter("meta"):
+        key = (node.get("property") or node.get("name") or "").lower()
+        if key in ("og:title", "twitter:title") and node.get("content"):
+            declared.append(str(node.get("content")))
+    for node in tree.iter("script"):
+        if (node.get("type") or "").lower().strip() == "application/ld+json" and node.text:
+            declared.extend(_ld_headlines(node.text))
+    titles = [_text(t) for t in tree.iter("title")]
+    return _Headlines(tuple(declared), titles[0] if titles else "")
+
+
+def _ld_headlines(raw: str) -> list[str]:
+    try:
+        data = json.loads(raw.strip().removeprefix("<!--").removesuffix("-->"), strict=False)
+    except ValueError:
+        return []
+    found: list[str] = []
+    stack: list[Any] = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if isinstance(item.get("headline"), str):
+                found.append(item["headline"])
+            stack.extend(v for k, v in item.items() if k == "@graph")
+    return found
+
+
+def _paragraph_chars(node: HtmlElement) -> int:
+    """Text in the node's real paragraphs (long enough, mostly not links); all its text when
+    it has no ``<p>`` (legacy bodies separated by ``<br>``)."""
+    paragraphs = list(node.iter("p"))
+    if not paragraphs:
+        return _unlinked_chars(node)
+    return sum(n for n in map(_unlinked_chars, paragraphs) if n >= MIN_PARAGRAPH_CHARS)
+
+
+def _unlinked_chars(node: HtmlElement) -> int:
+    total = len(_text(node))
+    linked = sum(len(_text(a)) for a in node.iter("a"))
+    return total if linked < total / 2 else 0
+
+
+def _outermost(nodes: list[HtmlElement]) -> list[HtmlElement]:
+    found = set(nodes)  # lxml elements hash by identity; the set keeps the proxies alive
+    return [n for n in nodes if not any(a in found for a in n.iterancestors())]
+
+
+def _precedes(first: HtmlElement, second: HtmlElement, order: dict[HtmlElement, int]) -> bool:
+    return order.get(first, 0) < order.get(second, 0)
+
+
+def _order(tree: HtmlElement) -> dict[HtmlElement, int]:
+    """Document order (keys are the elements: ``id()`` of lxml proxies is not stable)."""
+    return {el: i for i, el in enumerate(tree.iter())}
+
+
+# --- the families of layouts.toml --------------------------------------------------------------
+
+
+def _single_body(tree: HtmlElement, selector: str) -> HtmlElement | None:
+    bodies = [
+        b
+        for b in _outermost(_select(tree, selector))
+        if _paragraph_chars(b) >= MIN_FAMILY_BODY_CHARS
+    ]
+    if len(bodies) != 1 or not looks_vietnamese(_text(bodies[0])[:3000]):
+        return None
+    return bodies[0]
+
+
+def _title_fits(
+    title: HtmlElement, body: HtmlElement, heads: _Headlines, order: dict[HtmlElement, int]
+) -> bool:
+    """The headline named by the metadata; with none declared, a heading above the body."""
+    text = _text(title)
+    if heads.match(text):
+        return True
+    return not heads.declared and _precedes(title, body, order) and 2 <= len(text.split()) <= 40
+
+
+def try_layout(tree: HtmlElement, layout: Layout, heads: _Headlines | None = None) -> bool:
+    """Does this family's markup hold the article of ``tree``?"""
+    sel = layout.selectors
+    body = _single_body(tree, sel.body)
+    if body is None:
+        return False
+    heads = heads or _headlines(tree)
+    order = _order(tree)
+    titles = _select(tree, sel.title)
+    return bool(titles) and _title_fits(titles[0], body, heads, order)
+
+
+# --- the generic guess -------------------------------------------------------------------------
+
+
+def _in_boilerplate(node: HtmlElement) -> bool:
+    for anc in node.iterancestors():
+        tokens = f"{anc.get('class') or ''} {anc.get('id') or ''}"
+        if anc.tag in ("footer", "nav", "aside") or _BOILERPLATE_ANCESTOR.search(tokens):
+            return True
+    return False
+
+
+def _body_container(tree: HtmlElement) -> HtmlElement | None:
+    """The container whose own paragraphs hold the most text."""
+    score: dict[HtmlElement, int] = {}
+    for p in tree.iter("p"):
+        chars = _unlinked_chars(p)
+        parent = p.getparent()
+        if chars < MIN_PARAGRAPH_CHARS or parent is None or _in_boilerplate(p):
+            continue
+        while parent is not None and parent.tag not in _CONTAINERS:
+            parent = parent.getparent()
+        if parent is None:
+            continue
+        score[parent] = score.get(parent, 0) + chars
+    if not score:
+        return None
+    best = max(score, key=lambda k: score[k])
+    return best if score[best] >= MIN_BODY_CHARS else None
+
+
+def _heading_candidates(tree: HtmlElement) -> list[HtmlElement]:
+    out = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or el.tag in ("title", "meta", "a", "html", "body"):
+            continue
+        tokens = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if el.tag in ("h1", "h2", "h3") or (
+            el.tag in _CONTAINERS | {"p"} and _TITLE_CLASS.search(tokens)
+        ):
+            words = len(_text(el).split())
+            if 2 <= words <= 40:
+                out.append(el)
+    return out
+
+
+def _find_title(
+    tree: HtmlElement, body: HtmlElement, heads: _Headlines, order: dict[HtmlElement, int]
+) -> HtmlElement | None:
+    candidates = [h for h in _heading_candidates(tree) if not _in_boilerplate(h)]
+    matching = [h for h in candidates if heads.match(_text(h))]
+    if matching:  # the h1 if one matches, else the first element that does
+        return next((h for h in matching if h.tag == "h1"), matching[0])
+    if heads.declared:
+        return None
+    above = [h for h in candidates if _precedes(h, body, order) and body not in h.iterancestors()]
+    near = [h for h in above if _common_depth(h, body) <= 3]
+    return near[-1] if near else None
+
+
+def _common_depth(a: HtmlElement, b: HtmlElement) -> int:
+    """Steps from ``b`` up to the nearest ancestor it shares with ``a``."""
+    ancestors_a = set(a.iterancestors())
+    for depth, anc in enumerate(b.iterancestors(), start=1):
+        if anc in ancestors_a:
+            return depth
+    return 99
+
+
+def _find_lead(
+    tree: HtmlElement, title: HtmlElement, body: HtmlElement, order: dict[HtmlElement, int]
+) -> HtmlElement | None:
+    """A sapo-classed block between the headline and the body, or the body's first block."""
+    start, end = order.get(title, 0), order.get(body, 0)
+    first_blocks = [c for c in body.iterchildren() if isinstance(c.tag, str)][:2]
+    for el in tree.iter():
+        position = order.get(el, 0)
+        if not isinstance(el.tag, str) or not (start < position < end or el in first_blocks):
+            continue
+        tokens = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if _LEAD_CLASS.search(tokens) and len(_text(el)) >= 40 and body not in el.iterancestors():
+            return el
+        if el in first_blocks and _LEAD_CLASS.search(tokens) and len(_text(el)) >= 40:
+            return el
+    return None
+
+
+def _css_step(el: HtmlElement) -> str:
+    ident = el.get("id") or ""
+    if _IDENT.match(ident):
+        return f"{el.tag}#{ident}"
+    classes = [c for c in (el.get("class") or "").split() if _IDENT.match(c)]
+    step = str(el.tag) + "".join(f".{c}" for c in classes)
+    parent = el.getparent()
+    if parent is not None:  # a position only when the classes do not tell siblings apart
+        same = list(parent.iterchildren(el.tag))
+        alike = [s for s in same if set(classes) <= set((s.get("class") or "").split())]
+        if len(alike) > 1:
+            step += f":nth-of-type({same.index(el) + 1})"
+    return step
+
+
+def css_path(tree: HtmlElement, el: HtmlElement) -> str | None:
+    """A CSS selector that selects exactly ``el`` in ``tree`` (None when none is found)."""
+    steps: list[str] = []
+    node: HtmlElement | None = el
+    for _ in range(MAX_PATH_STEPS):
+        if node is None or node.tag in ("html", "body"):
+            break
+        steps.insert(0, _css_step(node))
+        selector = " > ".join(steps)
+        found = _select(tree, selector)
+        if len(found) == 1 and found[0] is el:
+            return selector
+        node = node.getparent()
+    return None
+
+
+def guess_generic(tree: HtmlElement, heads: _Headlines | None = None) -> Selectors | None:
+    """Selectors read off this page: the headline element, the paragraph container, the sapo."""
+    body = _body_container(tree)
+    if body is None or not looks_vietnamese(_text(body)[:3000]):
+        return None
+    heads = heads or _headlines(tree)
+    order = _order(tree)
+    title = _find_title(tree, body, heads, order)
+    if title is None or title is body or body in title.iterancestors():
+        return None
+    body_css, title_css = css_path(tree, body), css_path(tree, title)
+    if not body_css or not title_css:
+        return None
+    lead = _find_lead(tree, title, body, order)
+    lead_css = (css_path(tree, lead) if lead is not None else None) or ""
+    dateline = _find_dateline(tree, title, body, order)
+    date_css = (css_path(tree, dateline) if dateline is not None else None) or ""
+    return Selectors(
+        title=title_css, lead=lead_css, body=body_css, published=date_css, remove=GENERIC_REMOVE
+    )
+
+
+def _find_dateline(
+    tree: HtmlElement, title: HtmlElement, body: HtmlElement, order: dict[HtmlElement, int]
+) -> HtmlElement | None:
+    """On a page with no machine-readable publication date: the date line between the headline
+    and the body ("Cập nhật: 08:15 ngày 16/01/2015" on a portal that shows no other date)."""
+    if _select(tree, _MACHINE_DATES) or any(_ld_dated(s) for s in tree.iter("script")):
+        return None
+    start, end = order.get(title, 0), order.get(body, 0)
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or not start < order.get(el, 0) < end:
+            continue
+        tokens = f"{el.get('class') or ''} {el.get('id') or ''}"
+        text = _text(el)
+        if _DATE_CLASS.search(tokens) and len(text) <= 80 and _DATE_TEXT.search(text):
+            return el
+    return None
+
+
+def _ld_dated(script: HtmlElement) -> bool:
+    kind = (script.get("type") or "").lower().strip()
+    return kind == "application/ld+json" and "datePublished" in (script.text or "")
+
+
+# --- the entry point ---------------------------------------------------------------------------
+
+
+def guess_profile(
+    tree: HtmlElement, url: str = "", *, layouts: Sequence[Layout] | None = None
+) -> SiteProfile | None:
+    """A synthetic profile for a page of an unknown site, or None when no layout fits.
+
+    ``layouts`` replaces the family table (the leave-one-out evaluation passes a reduced one).
+    ``url`` is accepted for interface symmetry; the guess never looks the host up.
+    """
+    heads = _headlines(tree)
+    for layout in LAYOUTS if layouts is None else layouts:
+        if try_layout(tree, layout, heads):
+            sel = replace(layout.selectors, remove=(*layout.selectors.remove, *GENERIC_REMOVE))
+            if _keeps_text(tree, sel):
+                return _synthetic(f"_layout:{layout.name}", sel, tree)
+    generic = guess_generic(tree, heads)
+    if generic is None or not _keeps_text(tree, generic):
+        return None
+    return _synthetic("_layout:generic", generic, tree)
+
+
+def _keeps_text(tree: HtmlElement, sel: Selectors) -> bool:
+    """The body still holds its text once the ``remove`` selectors have run (on a copy)."""
+    bodies = sorted(_select(tree, sel.body), key=lambda n: len(n.text_content()), reverse=True)
+    if not bodies:
+        return False
+    body = deepcopy(bodies[0])
+    for selector in sel.remove:
+        for node in _select(body, selector):
+            if node is not body and node.getparent() is not None:
+                node.drop_tree()
+    return _paragraph_chars(body) >= MIN_FAMILY_BODY_CHARS
+
+
+def _synthetic(name: str, sel: Selectors, tree: HtmlElement) -> SiteProfile:
+    site_names = [
+        str(n.get("content") or "")
+        for n in tree.iter("meta")
+        if (n.get("property") or n.get("name") or "").lower() == "og:site_name"
+    ]
+    return SiteProfile(
+        name=name,
+        publisher=next((s.strip() for s in site_names if s.strip()), ""),
+        domains=(),
+        selectors=sel,
+        path=str(LAYOUTS_FILE),
+    )
+
+
+def without_sites(sites: Iterable[str], layouts: Sequence[Layout] = LAYOUTS) -> tuple[Layout, ...]:
+    """The table minus the families known only from ``sites`` (leave-one-out evaluation)."""
+    left_out = set(sites)
+    return tuple(lay for lay in layouts if not lay.sites or set(lay.sites) - left_out)
