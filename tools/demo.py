@@ -83,7 +83,7 @@ def main() -> int:
                 "-s",
                 f"ARCHIVE_DIR={archive}",
                 "-s",
-                "LOG_LEVEL=INFO",
+                "LOG_LEVEL=WARNING",
                 "-s",
                 "DOWNLOAD_DELAY=0",
                 "-s",
