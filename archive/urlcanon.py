@@ -3,7 +3,8 @@
 ``canonicalize_url`` removes what does not identify the page (tracking parameters,
 fragments, default ports, letter case of scheme and host, query order).
 ``fold_variant`` maps AMP and print variants of an article back to the article URL.
-Both are pure functions of the URL string.
+``is_template_canonical`` tells a ``rel=canonical`` that no article can mean (the home page,
+the page's URL without its article id). All are pure functions of URL strings.
 """
 
 from __future__ import annotations
@@ -102,3 +103,62 @@ def fold_variant(url: str) -> str:
         host = host[len("amp.") :]
     folded = urlunsplit((parts.scheme, host, _fold_path(parts.path), _fold_query(parts.query), ""))
     return canonicalize_url(folded)
+
+
+# Query parameters that name an article (``/tin-tuc/chi-tiet?id=1229``, ``Detail.aspx?ItemID=45``,
+# WordPress ``?p=123``); their value holds a digit. A path segment with an id has 2+ digits.
+_ID_PARAMS = frozenset(
+    {
+        "id",
+        "nid",
+        "newsid",
+        "news_id",
+        "itemid",
+        "item_id",
+        "articleid",
+        "article_id",
+        "postid",
+        "post_id",
+        "contentid",
+        "content_id",
+        "tinid",
+        "baiviet",
+        "p",
+    }
+)
+_ID_SEGMENT = re.compile(r"\d{2,}")
+
+
+def _id_like(name: str, value: str) -> bool:
+    return name.lower() in _ID_PARAMS and any(c.isdigit() for c in value)
+
+
+def _site_key(netloc: str) -> str:
+    return netloc.lower().removeprefix("www.")
+
+
+def is_template_canonical(page_url: str, canonical: str) -> bool:
+    """A ``rel=canonical`` (absolute) that no article can mean, as CMS templates write them:
+    the site root for a page that is not the root, or the page's own URL without the part that
+    names the article: an id-like query parameter (``/tin-tuc/chi-tiet?id=1229`` ->
+    ``/tin-tuc/chi-tiet``) or a last path segment with an id (``/tin/12345`` -> ``/tin``).
+    Scheme, ``www.``, default ports, tracking parameters and query order do not count."""
+    page = urlsplit(canonicalize_url(page_url))
+    target = urlsplit(canonicalize_url(canonical))
+    if target.path in ("", "/") and page.path not in ("", "/"):
+        return True
+    if _site_key(page.netloc) != _site_key(target.netloc):
+        return False
+    page_path, target_path = page.path.rstrip("/"), target.path.rstrip("/")
+    page_query = parse_qsl(page.query, keep_blank_values=True)
+    target_query = parse_qsl(target.query, keep_blank_values=True)
+    if page_path == target_path:
+        dropped = [pair for pair in page_query if pair not in target_query]
+        kept_all = all(pair in page_query for pair in target_query)
+        return bool(dropped) and kept_all and all(_id_like(k, v) for k, v in dropped)
+    head, _, last = page_path.rpartition("/")
+    return (
+        head == target_path
+        and bool(_ID_SEGMENT.search(last))
+        and sorted(page_query) == sorted(target_query)
+    )

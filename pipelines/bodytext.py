@@ -21,7 +21,7 @@ from lxml.html import HtmlElement
 from trafilatura import extract as trafilatura_extract
 from trafilatura.settings import Extractor
 
-from pipelines.bylines import is_closing_byline, source_from_line
+from pipelines.bylines import BYLINE_LINE, is_closing_byline, source_from_line
 from pipelines.htmlmeta import fold
 from pipelines.htmltree import first_text, select
 from pipelines.normalise import normalise_line
@@ -95,6 +95,7 @@ class CleanBody:
     captions: list[str] = field(default_factory=list)
     bylines: list[str] = field(default_factory=list)
     source: str = ""
+    lead: str = ""  # the first paragraph, when it is the page's stated description
 
 
 def _is_boilerplate_node(node: HtmlElement) -> bool:
@@ -213,6 +214,9 @@ def generic_paragraphs(tree: HtmlElement, url: str) -> list[Paragraph]:
 
 
 def _is_caption(text: str) -> bool:
+    """A loose "… Ảnh: X" paragraph; a byline such as "Tin, ảnh: X" is none."""
+    if BYLINE_LINE.match(text):
+        return False
     return len(text) <= 300 and bool(_CAPTION_LINE.search(text)) and len(text.split()) >= 2
 
 
@@ -223,16 +227,24 @@ def clean_paragraphs(
     lead: str,
     vietnamese: bool,
     site_names: Iterable[str] = (),
+    descriptions: Iterable[str] = (),
 ) -> CleanBody:
     """Drop the prepended headline/lead/site name (``site_names`` may also hold headline
     variants), boilerplate lines and loose captions; peel
-    the closing byline (-> authors) and the closing "Theo X" line (-> source) off the text."""
+    the closing byline (-> authors) and the closing "Theo X" line (-> source) off the text.
+
+    A first paragraph equal to one of ``descriptions`` (meta/og/JSON-LD description) is the
+    lead: it goes to ``lead``, not to the text."""
     body = CleanBody(paragraphs=[])
     kept: list[Paragraph] = []
     heads = {fold(title), fold(lead), *(fold(n) for n in site_names)} - {""}
+    stated = {fold(d) for d in descriptions} - {""}
     for index, par in enumerate(paragraphs):
         folded = fold(par.text)
         if index < 3 and folded in heads:
+            continue
+        if not kept and not body.lead and index < 3 and folded in stated:
+            body.lead = par.text
             continue
         if _BOILERPLATE_LINE.match(par.text) and len(par.text) < 250:
             continue

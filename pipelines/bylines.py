@@ -23,7 +23,15 @@ from spiders.profiles import Selectors
 
 AUTHOR_PREFIX = re.compile(
     r"^(?:bài\s*(?:và|,|&)\s*ảnh|bài|tin\s*(?:và|,|&)\s*ảnh|tin|ảnh|video|clip|thực hiện|"
-    r"tác giả|người viết|nhóm phóng viên|phóng viên|by)\s*[:：\-–]?\s+",
+    r"tác giả|người viết|nhóm phóng viên|nhóm pv|phóng viên|by)\s*[:：\-–]?\s+",
+    re.I,
+)
+# A line that opens with a byline prefix naming the writer (and photographer): "Tin, ảnh: X",
+# "Bài và ảnh: X", "Tin và ảnh: X", "Bài, ảnh: X", "Bài: X - Ảnh: Y", "Tin: X", "Nhóm PV".
+# Its "ảnh:" credits the reporter's own photos; it is a byline, never an image caption.
+BYLINE_LINE = re.compile(
+    r"^(?:(?:bài|tin)\s*(?:và|,|&|\+)\s*ảnh\s*[:：]|(?:bài|tin|thực hiện)\s*[:：]|"
+    r"nhóm\s+(?:pv|phóng viên)\b)",
     re.I,
 )
 AUTHOR_NOTE = re.compile(r"\s*\((?:tổng hợp|lược dịch|biên dịch|dịch|theo [^)]*)\)\s*$", re.I)
@@ -32,6 +40,8 @@ _ORG_WORDS = re.compile(
     r"ban biên tập|tòa soạn|cổng thông tin|công ty|tổng hợp)\b",
     re.I,
 )
+# Bylines that name no one: "Nhóm PV" (the reporters' team), "PV", "Phóng viên".
+_GROUPS = frozenset({"nhompv", "nhomphongvien", "pv", "phongvien"})
 _SOURCE_LINE = re.compile(
     r"^\(?\s*(?:theo|nguồn)\s*:?\s+([^,;:!?()]{2,60}?|\S+\.(?:vn|com|net|org)\S*)\s*\)?\s*\.?$",
     re.I,
@@ -74,7 +84,7 @@ def clean_author(raw: str, site_names: Iterable[str] = ()) -> str | None:
     if _ORG_WORDS.search(name):
         return None
     folded = fold(name)
-    if not folded or any(folded == fold(s) for s in site_names if s):
+    if not folded or folded in _GROUPS or any(folded == fold(s) for s in site_names if s):
         return None
     return name
 

@@ -82,6 +82,7 @@ __all__ = [
     "find_dates",
     "parse_machine_date",
     "parse_vietnamese_date",
+    "selector_source",
 ]
 
 logger = logging.getLogger(__name__)
@@ -237,12 +238,12 @@ def _in_body(el: Any, bodies: list[Any]) -> bool:
     return any(body is node for body in bodies for node in chain)
 
 
-def _select(tree: Any, selector: str, ctx: _Context, what: str) -> list[Any]:
+def _select(tree: Any, selector: str, ctx: _Context, what: str, source: str) -> list[Any]:
     try:
         return list(tree.cssselect(selector))
     except (SelectorError, ValueError) as exc:
         logger.warning("bad %s selector %r: %s", what, selector, exc)
-        ctx.add("published", "profile:selector", selector, None, f"bad selector: {exc}")
+        ctx.add("published", source, selector, None, f"bad selector: {exc}")
         return []
 
 
@@ -272,17 +273,24 @@ def _add_text(ctx: _Context, kind: str, source: str, raw: str, found: TextDate |
 # --- Sources -------------------------------------------------------------------------------
 
 
+def selector_source(profile: SiteProfile) -> str:
+    """Provenance of a date read by a profile selector: ``layout:selector`` when the profile
+    is a guessed layout (``_layout:…``, pipelines/layouts.py), which names no site."""
+    return "layout:selector" if profile.name.startswith("_layout:") else "profile:selector"
+
+
 def _from_profile(tree: Any, profile: SiteProfile | None, ctx: _Context) -> None:
     if profile is None:
         return
+    source = selector_source(profile)
     for kind, selector in (("published", profile.selectors.published),
                            ("modified", profile.selectors.modified)):  # fmt: skip
         if not selector:
             continue
-        for el in _select(tree, selector, ctx, kind)[:5]:
+        for el in _select(tree, selector, ctx, kind, source)[:5]:
             raw, found = _element_date(el, ctx)
             if raw.strip():
-                _add_text(ctx, kind, "profile:selector", raw, found)
+                _add_text(ctx, kind, source, raw, found)
 
 
 def _from_jsonld(tree: Any, ctx: _Context) -> None:
@@ -310,11 +318,12 @@ class _Layout:
 def _layout(tree: Any, profile: SiteProfile | None, ctx: _Context) -> _Layout:
     layout = _Layout()
     if profile is not None:
+        source = selector_source(profile)
         if profile.selectors.title:
-            titles = _select(tree, profile.selectors.title, ctx, "title")
+            titles = _select(tree, profile.selectors.title, ctx, "title", source)
             layout.title = titles[0] if titles else None
         if profile.selectors.body:
-            layout.bodies = _select(tree, profile.selectors.body, ctx, "body")
+            layout.bodies = _select(tree, profile.selectors.body, ctx, "body", source)
     for el in tree.iter():  # one cheap pass: most elements fail the first test
         cls = el.get("class") if isinstance(el.tag, str) else None
         if cls and _CLASS_PREFILTER.search(cls):

@@ -60,6 +60,7 @@ from pipelines.htmlmeta import (
     known_site_names,
     metadata_dates,
     read_meta,
+    stated_descriptions,
     strip_site_suffix,
     title_candidates,
 )
@@ -168,7 +169,9 @@ def extract_article(
         vietnamese=looks_vietnamese(sample),
         # any (headline-sized) variant of the headline prepended to the body goes too
         site_names=[*names, *(t for t in titles[1:] if len(t.split()) <= 25)],
+        descriptions=() if lead_in_page else stated_descriptions(meta),
     )
+    lead = body_clean.lead or lead
     text = "\n\n".join(body_clean.paragraphs)
     if len(text.split()) < MIN_TEXT_WORDS:
         raise ExtractionError(f"no article text ({len(text.split())} words) at {url}")

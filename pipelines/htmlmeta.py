@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
 
+from archive.urlcanon import is_template_canonical
 from pipelines.htmltree import first_text, header_values, node_text, select
 from pipelines.normalise import looks_vietnamese, normalise_line
 from spiders.profiles import Selectors, SiteProfile
@@ -245,15 +246,25 @@ def extract_lead(tree: HtmlElement, sel: Selectors, meta: PageMeta) -> tuple[str
     return normalise_line(meta.get("description", "og:description")), False
 
 
+def stated_descriptions(meta: PageMeta) -> list[str]:
+    """What the page says its summary is: ``description``, ``og:description``,
+    ``twitter:description`` and the JSON-LD article's ``description`` (one line each)."""
+    found = [meta.get(key) for key in ("description", "og:description", "twitter:description")]
+    found += [ld_name(value) for value in meta.ld_values("description")]
+    return [normalise_line(htmllib.unescape(text)) for text in found if text]
+
+
 def canonical_url(url: str, meta: PageMeta) -> str:
+    """``rel=canonical``, else ``og:url``, else the URL; a template value is skipped
+    (:func:`archive.urlcanon.is_template_canonical`)."""
     for candidate in (meta.links.get("canonical", ""), meta.get("og:url")):
         if not candidate.strip():
             continue
         parts = urlsplit(urljoin(url, candidate.strip()))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             continue
-        if parts.path in ("", "/") and urlsplit(url).path not in ("", "/"):
-            continue  # og:url at the home page: a template default, not this page
+        if is_template_canonical(url, parts.geturl()):
+            continue  # the home page or this URL without its id: a template default
         netloc = parts.netloc
         if (parts.scheme, parts.port) in (("https", 443), ("http", 80)):
             netloc = parts.hostname

@@ -28,7 +28,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from archive.urlcanon import canonicalize_url, fold_variant
+from archive.urlcanon import canonicalize_url, fold_variant, is_template_canonical
 from pipelines.items import Page
 from spiders.discovery import (
     DiscoveryError,
@@ -80,14 +80,6 @@ def _normalise(url: str) -> str:
 
 def _crc(url: str) -> int:
     return zlib.crc32(url.encode("utf-8"))
-
-
-def _canonical_is_template(own: str, target: str) -> bool:
-    """A rel=canonical no article can mean: the home page, or this URL without its article id
-    (``/tin-tuc/chi-tiet?id=5`` -> ``/tin-tuc/chi-tiet``), as some CMS templates write it."""
-    if urlsplit(target).path in ("", "/") and urlsplit(own).path not in ("", "/"):
-        return True
-    return looks_like_article_url(own) and not looks_like_article_url(target)
 
 
 def _split_urls(value: str | list[str] | None) -> list[str]:
@@ -299,7 +291,7 @@ class NewsSpider(scrapy.Spider):
         target = canonicalize_url(fold_variant(str(hrefs[0]).strip() if hrefs else url))
         if target == own or not self._on_site(target):
             return None
-        if _canonical_is_template(own, target):
+        if is_template_canonical(own, target):
             self.crawler.stats.inc_value("news/canonical_ignored")
             return None
         return target

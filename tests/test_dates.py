@@ -607,6 +607,20 @@ def test_older_layout_selectors_are_used_for_older_pages() -> None:
     assert result.published == datetime(2015, 1, 16, 9, 0, tzinfo=ICT)
 
 
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [("example", "profile:selector"), ("_layout:generic", "layout:selector")],
+)
+def test_selector_provenance_names_a_profile_or_a_guessed_layout(name: str, source: str) -> None:
+    """A guessed layout (pipelines/layouts.py) is no site profile: its dates say so."""
+    profile = replace(PROFILE, name=name)
+    result = dates_of(page_with(["profile:selector"]), profile=profile)
+    assert result.published == datetime(2015, 1, 10, 10, 0, tzinfo=ICT)
+    assert result.published_source == source
+    bad = dates_of(page_with([]), profile=replace(profile, selectors=Selectors(published="p[")))
+    assert [c.source for c in bad.candidates if c.reason.startswith("bad selector")] == [source]
+
+
 def test_time_elements_in_a_news_ticker_do_not_hide_the_articles() -> None:
     ticker = "".join(
         f'<li><time datetime="2015-01-16T0{h}:00:00+07:00">{h}:00</time></li>' for h in range(6)

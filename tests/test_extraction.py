@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 
+from archive.urlcanon import is_template_canonical
 from pipelines.extraction import (
     ExtractionError,
+    Paragraph,
     clean_author,
+    clean_paragraphs,
     decode_html,
     extract_article,
     is_article_page,
@@ -411,3 +414,129 @@ def test_seed_article_on_the_sample_site(registry: ProfileRegistry) -> None:
     assert CAPTION_START not in text
     assert record["images"][0]["caption"].startswith(CAPTION_START)
     assert record["images"][0]["credit"] == "ĐỨC TÁM (TTXVN)"
+
+
+# --- never-seen sites: template canonicals, photo bylines, description leads -------------------
+
+SITES = Path(__file__).resolve().parent / "sites"
+BASE = "http://127.0.0.1:8123"
+
+
+def fixture_page(site: str, name: str) -> bytes:
+    """A page of a never-seen fixture site as served (``__BASE__`` filled in)."""
+    return (SITES / site / name).read_bytes().replace(b"__BASE__", BASE.encode("ascii"))
+
+
+@pytest.mark.parametrize(
+    ("page_url", "canonical", "template"),
+    [
+        ("https://t.vn/tin-tuc/chi-tiet?id=1224", "https://t.vn/tin-tuc/chi-tiet", True),
+        ("https://t.vn/tin-tuc/chi-tiet?id=1224", "https://t.vn/", True),
+        (
+            "https://t.vn/News/Detail.aspx?ItemID=45&cat=2",
+            "https://t.vn/News/Detail.aspx?cat=2",
+            True,
+        ),
+        ("https://t.vn/tin/123456", "https://www.t.vn/tin/", True),
+        ("https://t.vn/kinh-te/gia-vang-tang-123456.html", "http://t.vn/kinh-te", True),
+        ("https://t.vn/", "https://t.vn/", False),
+        ("https://t.vn/tin-tuc/chi-tiet?id=1224", "https://t.vn/tin-tuc/chi-tiet?id=1224", False),
+        ("https://t.vn/a-123456.html?utm_source=fb", "https://www.t.vn/a-123456.html", False),
+        ("https://t.vn/amp/a-123456.html", "https://t.vn/a-123456.html", False),
+        ("https://t.vn/danh-sach?cm=5&page=2", "https://t.vn/danh-sach?cm=5", False),
+        ("https://t.vn/a-123456.html?ref=20251119", "https://t.vn/a-123456.html", False),
+        ("https://t.vn/?p=4521", "https://t.vn/", True),
+        ("https://t.vn/?p=4521", "https://t.vn/?p=4521", False),
+        ("https://t.vn/index.php?p=4521", "https://t.vn/index.php", True),
+        ("https://t.vn/tin-tuc/chi-tiet?id=1224", "https://other.vn/tin-tuc/chi-tiet", False),
+    ],
+)
+def test_template_canonicals(page_url: str, canonical: str, template: bool) -> None:
+    assert is_template_canonical(page_url, canonical) is template
+
+
+def test_template_canonical_without_the_id_is_not_the_articles() -> None:
+    """unseen_tinh: every detail page says rel=canonical …/tin-tuc/chi-tiet (the id dropped)."""
+    urls = {}
+    for article_id in (1224, 1230):
+        url = f"{BASE}/tin-tuc/chi-tiet?id={article_id}"
+        body = fixture_page("unseen_tinh", f"tin-tuc/chi-tiet@id={article_id}.html")
+        assert f'rel="canonical" href="{BASE}/tin-tuc/chi-tiet"'.encode() in body
+        urls[article_id] = extract(body, url, None)["canonical_url"]
+    assert urls == {i: f"{BASE}/tin-tuc/chi-tiet?id={i}" for i in (1224, 1230)}
+
+
+def test_closing_photo_byline_is_a_byline_not_a_caption() -> None:
+    """The bold, right-aligned "Tin, ảnh: TRẦN THỊ HOA" ends unseen_tinh's ?id=1229."""
+    body = fixture_page("unseen_tinh", "tin-tuc/chi-tiet@id=1229.html")
+    record = extract(body, f"{BASE}/tin-tuc/chi-tiet?id=1229", None)
+    assert record["authors"] == ["TRẦN THỊ HOA"]
+    assert record["text"].endswith("để phát huy hiệu quả lâu dài.")
+
+
+@pytest.mark.parametrize(
+    ("line", "authors"),
+    [
+        ("Tin, ảnh: TRẦN THỊ HOA", ["TRẦN THỊ HOA"]),
+        ("Bài và ảnh: MINH ANH", ["MINH ANH"]),
+        ("Tin và ảnh: Lê Phương", ["Lê Phương"]),
+        ("Bài, ảnh: HOÀNG LONG", ["HOÀNG LONG"]),
+        ("Bài: MINH ANH - Ảnh: HOÀNG LONG", ["MINH ANH", "HOÀNG LONG"]),
+        ("Tin: Hà Thu", ["Hà Thu"]),
+        ("Nhóm PV: Hà Thu, Lê Phương", ["Hà Thu", "Lê Phương"]),
+        ("Nhóm PV", []),  # a byline that names no one: peeled off, no author
+    ],
+)
+def test_photo_bylines_on_the_closing_line(line: str, authors: list[str]) -> None:
+    paragraphs = [
+        Paragraph("Cầu Bến Đình dài 240 mét, rộng 9 mét, được thiết kế theo tiêu chuẩn cầu mới."),
+        Paragraph("Cầu mới nối hai huyện miền núi. Ảnh: TRẦN HOA"),  # a loose caption
+        Paragraph("Người dân hai bên bờ sông không còn phải đi đò ngang như trước đây."),
+        Paragraph(line, bold=True, right=True),
+    ]
+    body = clean_paragraphs(paragraphs, title="Khánh thành cầu", lead="", vietnamese=True)
+    assert body.bylines == [line]
+    assert body.captions == ["Cầu mới nối hai huyện miền núi. Ảnh: TRẦN HOA"]
+    html = "".join(f"<p>{p.text}</p>" for p in paragraphs[:3]) * 3
+    page = f"<html lang='vi'><body><article><h1>Khánh thành cầu</h1>{html}<p><b>{line}</b></p>"
+    record = extract(page + "</article></body></html>", "https://t.vn/cau-123456.html", None)
+    assert record["authors"] == authors
+
+
+def test_excerpt_equal_to_the_meta_description_is_the_lead() -> None:
+    """unseen_tapchi's English article: p.post-excerpt = <meta name=description>."""
+    name = "bai-viet/hanoi-bans-single-use-plastic-bags-at-traditional-markets"
+    record = extract(fixture_page("unseen_tapchi", f"{name}.html"), f"{BASE}/{name}", None)
+    excerpt = (
+        "From January, vendors at 20 traditional markets in Hanoi will no longer be allowed "
+        "to hand out free single-use plastic bags."
+    )
+    assert record["language"] == "en"
+    assert record["lead"] == excerpt
+    assert record["text"].startswith("The city's environment department said the pilot")
+    assert excerpt not in record["text"]
+
+
+@pytest.mark.parametrize("where", ["og", "jsonld", "none"])
+def test_first_paragraph_equal_to_a_stated_description_is_the_lead(where: str) -> None:
+    first = "Giá vàng trong nước sáng nay tăng mạnh, vượt mốc 90 triệu đồng mỗi lượng."
+    stated = first.upper().rstrip(".")  # equal after normalisation (case, punctuation)
+    head = {
+        "og": f'<meta property="og:description" content="{stated}">',
+        "jsonld": '<script type="application/ld+json">{"@type": "NewsArticle", '
+        f'"description": "{stated}"}}</script>',
+        "none": '<meta name="description" content="Tin kinh tế mới nhất.">',
+    }[where]
+    body = "".join(
+        f"<p>Đoạn {i} nói về thị trường vàng và các nhà đầu tư trong nước.</p>" for i in range(6)
+    )
+    html = (
+        f"<html lang='vi'><head>{head}</head><body><article><h1>Giá vàng tăng</h1>"
+        f"<p>{first}</p>{body}</article></body></html>"
+    )
+    record = extract(html, "https://t.vn/gia-vang-123456.html", None)
+    if where == "none":
+        assert record["text"].startswith(first) and record["lead"] == "Tin kinh tế mới nhất."
+    else:
+        assert record["lead"] == first
+        assert record["text"].startswith("Đoạn 0 nói về thị trường vàng")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 from lxml.html import HtmlElement
 
@@ -271,6 +272,23 @@ def test_a_dateline_is_guessed_only_without_machine_dates() -> None:
     dated = page('<time datetime="2015-01-16T08:15:00+07:00"></time>' + body, portal, og=False)
     sel = guess_generic(dated)
     assert sel is not None and sel.published == ""
+
+
+def test_a_date_read_by_a_guessed_layout_says_layout_not_profile() -> None:
+    """The dateline selector is the guesser's, not a site profile's: ``layout:selector``."""
+    body = (
+        '<div class="ChiTiet"><h2 class="TieuDe">Nông dân xuống giống vụ đông xuân sớm</h2>'
+        '<div class="NgayDang">Cập nhật: 08:15 ngày 16/01/2015</div>'
+        f'<div class="NoiDung">{PARAGRAPHS}</div></div>'
+    )
+    html = lxml.html.tostring(page(body, title="Cổng thông tin điện tử tỉnh", og=False))
+    record = extract_article(
+        html, "https://tinh.example/tin?id=12", fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
+        profile=None,
+    )  # fmt: skip
+    assert record["published"] == "2015-01-16T08:15:00+07:00"
+    assert record["published_source"] == "layout:selector"
+    assert record["site"] is None
 
 
 def test_a_body_that_would_lose_its_text_to_the_remove_list_is_refused() -> None:

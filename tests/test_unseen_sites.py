@@ -206,24 +206,7 @@ N_ARTICLES = {"unseen_vcc": 6, "unseen_tinh": 6, "unseen_tapchi": 5}
 # Extraction failures found by these sites, (site, check) -> (article indexes, reason). They are
 # strict xfails: fixing pipelines/extraction.py or pipelines/dates.py turns them into failures
 # that ask for the entry to be removed.
-TINH_BYLINE = (
-    "extraction: the bold closing byline 'Tin, ảnh: TRẦN THỊ HOA' gives authors [] (the plain "
-    "'NGUYỄN VĂN AN' closing lines work)"
-)
-TINH_CANONICAL = (
-    "extraction: <link rel=canonical href=/tin-tuc/chi-tiet> (the template drops the ?id=) is "
-    "taken as canonical_url, so two articles share one canonical URL and dedup makes one of them "
-    "version 2 of the other; the spider ignores such a canonical (looks_like_article_url)"
-)
-TAPCHI_LEAD = (
-    "extraction: on the English article the excerpt paragraph (p.post-excerpt, equal to <meta "
-    "name=description>) is not taken as the lead and stays as the first paragraph of the text"
-)
-KNOWN_FAILURES: dict[tuple[str, str], tuple[range | list[int], str]] = {
-    ("unseen_tinh", "metadata"): ([1], TINH_BYLINE),
-    ("unseen_tinh", "canonical"): ([2, 3], TINH_CANONICAL),
-    ("unseen_tapchi", "body"): ([3], TAPCHI_LEAD),
-}
+KNOWN_FAILURES: dict[tuple[str, str], tuple[range | list[int], str]] = {}
 
 
 def article_params(check: str) -> list[Any]:
