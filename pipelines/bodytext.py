@@ -11,7 +11,7 @@ off the text (recognised by :mod:`pipelines.bylines`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +95,8 @@ class CleanBody:
     captions: list[str] = field(default_factory=list)
     bylines: list[str] = field(default_factory=list)
     source: str = ""
-    lead: str = ""  # the first paragraph, when it is the page's stated description
+    lead: str = ""  # the first paragraph, when it is a standfirst equal to a stated description
+    stated_first: str = ""  # the first paragraph, kept in the text, equal to a description
 
 
 def _is_boilerplate_node(node: HtmlElement) -> bool:
@@ -228,13 +229,16 @@ def clean_paragraphs(
     vietnamese: bool,
     site_names: Iterable[str] = (),
     descriptions: Iterable[str] = (),
+    standfirst: Callable[[str], bool] | None = None,
 ) -> CleanBody:
     """Drop the prepended headline/lead/site name (``site_names`` may also hold headline
     variants), boilerplate lines and loose captions; peel
     the closing byline (-> authors) and the closing "Theo X" line (-> source) off the text.
 
     A first paragraph equal to one of ``descriptions`` (meta/og/JSON-LD description) is the
-    lead: it goes to ``lead``, not to the text."""
+    lead (``lead``, out of the text) only when ``standfirst(text)`` says its element is a
+    standfirst (:func:`is_standfirst`); otherwise it stays in the text and is noted in
+    ``stated_first`` (the record's lead must not repeat it)."""
     body = CleanBody(paragraphs=[])
     kept: list[Paragraph] = []
     heads = {fold(title), fold(lead), *(fold(n) for n in site_names)} - {""}
@@ -244,14 +248,18 @@ def clean_paragraphs(
         if index < 3 and folded in heads:
             continue
         if not kept and not body.lead and index < 3 and folded in stated:
-            body.lead = par.text
-            continue
+            if standfirst is not None and standfirst(par.text):
+                body.lead = par.text
+                continue
+            body.stated_first = par.text
         if _BOILERPLATE_LINE.match(par.text) and len(par.text) < 250:
             continue
         if vietnamese and _is_caption(par.text):
             body.captions.append(par.text)
             continue
         kept.append(par)
+    if body.stated_first and (not kept or kept[0].text != body.stated_first):
+        body.stated_first = ""  # dropped after all (boilerplate, caption): not in the text
     for _ in range(3):  # closing lines: "Theo X", bylines, in any order
         if not kept:
             break
@@ -266,7 +274,81 @@ def clean_paragraphs(
             continue
         break
     body.paragraphs = [p.text for p in kept]
+    if body.stated_first and body.stated_first not in body.paragraphs:
+        body.stated_first = ""  # peeled off as a closing line
     return body
+
+
+# === standfirst ===============================================================================
+
+# Class/id/role tokens of a standfirst (the "sapo"/"dek" under a headline); camelCase and
+# -/_ separated parts count ("post-excerpt", "articleSummary", "strapline").
+_STANDFIRST_WORD = re.compile(
+    r"excerpt|standfirst|strapline|summary|sapo|subline|intro|description|teaser|chapo|"
+    r"abstract|subtitle|subhead|lead|dek|deck",
+    re.I,
+)
+_STANDFIRST_ATTRS = ("class", "id", "role", "itemprop", "data-role")
+_TEXT_TAGS = _BLOCK_TAGS | _INLINE_TAGS | {"summary"}
+
+
+def _standfirst_token(node: HtmlElement) -> bool:
+    for attr in _STANDFIRST_ATTRS:
+        value = node.get(attr) or ""
+        # "postExcerpt" -> "post Excerpt"; tokens split on space, "-", "_"
+        for part in re.split(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])", value):
+            if part and _STANDFIRST_WORD.fullmatch(part):
+                return True
+    return False
+
+
+def _text_siblings(node: HtmlElement) -> Iterator[HtmlElement]:
+    """The following sibling elements holding text (images, figures, scripts skipped)."""
+    for sibling in node.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling.tag in _SKIP_TAGS:
+            continue
+        if sibling.text_content().strip():
+            yield sibling
+
+
+def _standfirst_node(node: HtmlElement, chain: list[HtmlElement]) -> bool:
+    if any(_standfirst_token(n) for n in chain):
+        return True
+    # the first of a run of sibling paragraphs with its tag (a media box or an ad may come
+    # between; a class such as "title" before "bodytext" is no standfirst mark): body text
+    return not any(sibling.tag == node.tag for sibling in _text_siblings(node))
+
+
+def is_standfirst(tree: HtmlElement, text: str) -> bool:
+    """Is the element holding ``text`` (a first body paragraph equal to the page's stated
+    description) a standfirst rather than the first ordinary body paragraph?
+
+    It is when the element (or a wrapper holding only it) has a standfirst-like class/id/role
+    (excerpt, standfirst, strapline, summary, sapo, subline, intro, description, lead, dek…),
+    or when it is not followed by a sibling of its own tag (``h2.article-subline`` before
+    ``<p>``s, ``p.post-excerpt`` before ``div.post-body``). The first ``<p>`` of a run of
+    sibling ``<p>``s is body text (many sites copy it into their description). Every element
+    holding exactly that text must qualify; none found, no standfirst."""
+    target = fold(text)
+    if not target:
+        return False
+    root = tree.find("body")
+    root = root if root is not None else tree
+    limit = 2 * len(text) + 200  # a cheap bound before folding an element's text
+    matches: list[HtmlElement] = []
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.tag in _TEXT_TAGS:
+            content = node.text_content()
+            if len(content) <= limit and fold(content) == target:
+                matches.append(node)
+    found = set(matches)
+    outermost = [n for n in matches if n.getparent() not in found]
+    if not outermost:
+        return False
+    return all(
+        _standfirst_node(node, [n for n in matches if n is node or node in n.iterancestors()])
+        for node in outermost
+    )
 
 
 # === images ===================================================================================

@@ -26,6 +26,7 @@ import hashlib
 import logging
 import re
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
@@ -44,6 +45,7 @@ from pipelines.bodytext import (
     clean_paragraphs,
     extract_images,
     generic_paragraphs,
+    is_standfirst,
     split_credit,
 )
 from pipelines.bylines import clean_author, extract_authors, extract_source, source_from_line
@@ -57,6 +59,7 @@ from pipelines.htmlmeta import (
     extract_lead,
     extract_tags,
     extract_title,
+    fold,
     known_site_names,
     metadata_dates,
     read_meta,
@@ -103,6 +106,7 @@ __all__ = [
     "extract_title",
     "generic_paragraphs",
     "is_article_page",
+    "is_standfirst",
     "node_text",
     "parse_html",
     "read_meta",
@@ -170,8 +174,12 @@ def extract_article(
         # any (headline-sized) variant of the headline prepended to the body goes too
         site_names=[*names, *(t for t in titles[1:] if len(t.split()) <= 25)],
         descriptions=() if lead_in_page else stated_descriptions(meta),
+        standfirst=partial(is_standfirst, tree),
     )
-    lead = body_clean.lead or lead
+    if body_clean.lead:  # a standfirst equal to the stated description: the lead
+        lead = body_clean.lead
+    elif body_clean.stated_first and fold(lead) == fold(body_clean.stated_first):
+        lead = ""  # the meta description only repeats the text's first paragraph
     text = "\n\n".join(body_clean.paragraphs)
     if len(text.split()) < MIN_TEXT_WORDS:
         raise ExtractionError(f"no article text ({len(text.split())} words) at {url}")

@@ -19,6 +19,8 @@ from pipelines.extraction import (
     decode_html,
     extract_article,
     is_article_page,
+    is_standfirst,
+    parse_html,
     source_from_line,
     split_credit,
     strip_site_suffix,
@@ -517,26 +519,68 @@ def test_excerpt_equal_to_the_meta_description_is_the_lead() -> None:
     assert excerpt not in record["text"]
 
 
-@pytest.mark.parametrize("where", ["og", "jsonld", "none"])
-def test_first_paragraph_equal_to_a_stated_description_is_the_lead(where: str) -> None:
-    first = "Giá vàng trong nước sáng nay tăng mạnh, vượt mốc 90 triệu đồng mỗi lượng."
-    stated = first.upper().rstrip(".")  # equal after normalisation (case, punctuation)
-    head = {
-        "og": f'<meta property="og:description" content="{stated}">',
-        "jsonld": '<script type="application/ld+json">{"@type": "NewsArticle", '
-        f'"description": "{stated}"}}</script>',
-        "none": '<meta name="description" content="Tin kinh tế mới nhất.">',
-    }[where]
+def _gold_page(head: str, first: str, standfirst: str = "") -> str:
     body = "".join(
         f"<p>Đoạn {i} nói về thị trường vàng và các nhà đầu tư trong nước.</p>" for i in range(6)
     )
-    html = (
+    return (
         f"<html lang='vi'><head>{head}</head><body><article><h1>Giá vàng tăng</h1>"
-        f"<p>{first}</p>{body}</article></body></html>"
+        f"{standfirst}<p>{first}</p>{body}</article></body></html>"
     )
+
+
+GOLD_FIRST = "Giá vàng trong nước sáng nay tăng mạnh, vượt mốc 90 triệu đồng mỗi lượng."
+GOLD_STATED = GOLD_FIRST.upper().rstrip(".")  # equal after normalisation (case, punctuation)
+GOLD_HEADS = {
+    "meta": f'<meta name="description" content="{GOLD_STATED}">',
+    "og": f'<meta property="og:description" content="{GOLD_STATED}">',
+    "jsonld": '<script type="application/ld+json">{"@type": "NewsArticle", '
+    f'"description": "{GOLD_STATED}"}}</script>',
+}
+
+
+@pytest.mark.parametrize("where", ["meta", "og", "jsonld"])
+def test_first_of_a_run_of_paragraphs_equal_to_the_description_stays_in_the_text(
+    where: str,
+) -> None:
+    """Many sites copy their first body paragraph into the description: a plain <p> followed
+    by sibling <p>s is body text, and the lead does not repeat it (null)."""
+    record = extract(
+        _gold_page(GOLD_HEADS[where], GOLD_FIRST), "https://t.vn/gia-123456.html", None
+    )
+    assert record["text"].startswith(GOLD_FIRST + "\n\nĐoạn 0 nói về thị trường vàng")
+    assert record["lead"] is None
+
+
+def test_a_description_that_differs_from_the_first_paragraph_is_still_the_lead() -> None:
+    head = '<meta name="description" content="Tin kinh tế mới nhất.">'
+    record = extract(_gold_page(head, GOLD_FIRST), "https://t.vn/gia-123456.html", None)
+    assert record["text"].startswith(GOLD_FIRST) and record["lead"] == "Tin kinh tế mới nhất."
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<h2 class="article-subline">{}</h2>',  # another tag than the body paragraphs
+        '<p class="strapline">{}</p>',  # a standfirst class
+        '<div class="articleSummary"><p>{}</p></div>',  # on a wrapper, camelCase
+        "<div><p>{}</p></div>",  # no sibling with its tag follows it
+    ],
+)
+def test_a_standfirst_equal_to_the_description_is_the_lead(markup: str) -> None:
+    html = _gold_page(GOLD_HEADS["og"], "Đoạn mở đầu của bài báo về giá vàng.", "")
+    html = html.replace("<p>Đoạn mở đầu của bài báo về giá vàng.</p>", markup.format(GOLD_FIRST))
     record = extract(html, "https://t.vn/gia-vang-123456.html", None)
-    if where == "none":
-        assert record["text"].startswith(first) and record["lead"] == "Tin kinh tế mới nhất."
-    else:
-        assert record["lead"] == first
-        assert record["text"].startswith("Đoạn 0 nói về thị trường vàng")
+    assert record["lead"] == GOLD_FIRST
+    assert record["text"].startswith("Đoạn 0 nói về thị trường vàng")
+    assert GOLD_FIRST not in record["text"]
+
+
+def test_is_standfirst_on_the_element_holding_the_text() -> None:
+    tree = parse_html(
+        "<html><body><article><p class='post-excerpt'>Tóm tắt bài.</p><div>"
+        "<p>Một.</p><p>Hai.</p></div><p>Đầu tiên.</p><p>Tiếp theo.</p></article></body></html>"
+    )
+    assert is_standfirst(tree, "Tóm tắt bài")
+    assert not is_standfirst(tree, "Đầu tiên.")  # the first of a run of <p>
+    assert not is_standfirst(tree, "Không có trên trang.")  # no element holds it
