@@ -12,6 +12,9 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -28,6 +31,25 @@ logger = logging.getLogger(__name__)
 POOLS = ("thread", "process", "inline")
 # What a record keeps of the capture's location (the WARC middleware's meta has more).
 WARC_FIELDS = ("filename", "offset", "length", "record_id", "payload_digest")
+
+
+def watch_parent(crawl_pid: int, interval: float = 1.0) -> None:
+    """In each pool worker: exit when the crawl process is gone (e.g. killed with SIGKILL).
+
+    Pool workers hold their own queue pipes open, so they never see EOF when the crawl
+    dies; without this they (and the forkserver) would linger after a kill."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(crawl_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="watch-crawl", daemon=True).start()
 
 
 class NotAnArticle(DropItem):
@@ -63,7 +85,9 @@ class ExtractionPipeline:
             self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="extract")
         elif self.pool == "process":
             ctx = multiprocessing.get_context("forkserver")
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            self.executor = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=watch_parent, initargs=(os.getpid(),)
+            )
 
     def close_spider(self) -> None:
         if self.executor is not None:
