@@ -12,13 +12,12 @@ crawl archive needs on top:
   ``truncated=True``;
 * ``ArchiveRecord.payload()`` gives the HTTP body with chunked Transfer-Encoding and
   Content-Encoding (gzip, deflate, br) decoded, for extraction. ``raw_payload`` keeps the
-  bytes as stored.
+  bytes as stored. The decoding is ``archive.payload``, whose names are re-exported here.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
 import logging
 import re
@@ -30,11 +29,27 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import brotli  # type: ignore[import-untyped]
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataException
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
+
+from archive.payload import PayloadError, dechunk, decode_payload
+
+__all__ = [
+    "DEFAULT_MAX_PAYLOAD",
+    "ArchiveRecord",
+    "Headers",
+    "PayloadError",
+    "Stats",
+    "dechunk",
+    "decode_payload",
+    "iter_records",
+    "parse_warc_date",
+    "read_record_at",
+    "sha1_base32",
+    "warc_timestamp",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +78,6 @@ _WARC_START = re.compile(rb"(?:^|\n)(WARC/\d\.\d+\r?\n)")
 _LENIENT_DATE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})\d*T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?"
 )
-
-
-class PayloadError(ValueError):
-    """The HTTP payload cannot be decoded (bad chunking or Content-Encoding)."""
 
 
 class _QuietIterator(ArchiveIterator):  # type: ignore[misc]
@@ -215,84 +226,6 @@ def warc_timestamp(value: str) -> str:
     if dt is None:
         return re.sub(r"\D", "", value)[:14].ljust(14, "0")
     return dt.strftime("%Y%m%d%H%M%S")
-
-
-# --- payload decoding ------------------------------------------------------------
-
-
-def dechunk(data: bytes) -> bytes:
-    """Undo HTTP chunked transfer coding; a missing last chunk (clipped record) is fine.
-
-    Raises PayloadError when the data does not start with a chunk-size line."""
-    out = bytearray()
-    pos = 0
-    while pos < len(data):
-        eol = data.find(b"\n", pos)
-        if eol < 0:
-            if pos == 0:
-                raise PayloadError("body is not chunked")
-            break
-        size_text = data[pos:eol].split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            if pos == 0:
-                raise PayloadError("body is not chunked") from None
-            break
-        if size == 0:
-            break
-        start = eol + 1
-        out += data[start : start + size]
-        pos = start + size
-        if data[pos : pos + 2] == b"\r\n":
-            pos += 2
-        elif data[pos : pos + 1] == b"\n":
-            pos += 1
-    return bytes(out)
-
-
-def _inflate(data: bytes, wbits: int) -> bytes:
-    decomp = zlib.decompressobj(wbits)
-    out = decomp.decompress(data)
-    # a multi-member gzip body: keep going while members follow
-    while decomp.eof and decomp.unused_data[:2] == b"\x1f\x8b" and wbits > zlib.MAX_WBITS:
-        rest = decomp.unused_data
-        decomp = zlib.decompressobj(wbits)
-        out += decomp.decompress(rest)
-    return out + decomp.flush()
-
-
-def _decode_one(coding: str, data: bytes) -> bytes:
-    try:
-        if coding in ("gzip", "x-gzip"):
-            if data[:2] != b"\x1f\x8b":
-                return data  # stored decoded with the header left in (common in old WARCs)
-            return _inflate(data, 16 + zlib.MAX_WBITS)
-        if coding == "deflate":
-            try:
-                return _inflate(data, zlib.MAX_WBITS)
-            except zlib.error:
-                return _inflate(data, -zlib.MAX_WBITS)
-        if coding == "br":
-            return bytes(brotli.decompress(data))
-    except (zlib.error, brotli.error) as exc:
-        raise PayloadError(f"cannot decode Content-Encoding {coding}: {exc}") from exc
-    if coding in ("identity", ""):
-        return data
-    raise PayloadError(f"unsupported Content-Encoding {coding!r}")
-
-
-def decode_payload(raw: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
-    """Decode an HTTP body as stored in a WARC response record."""
-    data = raw
-    if "chunked" in (_get(headers, "Transfer-Encoding") or "").lower():
-        # some tools store the body de-chunked but keep the header
-        with contextlib.suppress(PayloadError):
-            data = dechunk(data)
-    codings = [c.strip().lower() for c in (_get(headers, "Content-Encoding") or "").split(",")]
-    for coding in reversed([c for c in codings if c]):
-        data = _decode_one(coding, data)
-    return data
 
 
 # --- iteration ---------------------------------------------------------------------

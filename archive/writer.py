@@ -1,11 +1,12 @@
-"""Rotating WARC/1.1 file writer, one per crawler, with crash repair.
+"""Rotating WARC/1.1 file writer, one per crawler.
 
 Files live in ``ARCHIVE_DIR/warc/`` and are named
 ``{prefix}-{timestamp17}-{serial:05d}-{host}-{pid}.warc.gz``. While being written a
 file carries an extra ``.open`` suffix; it is renamed when closed (rotation at
 ``WARC_MAX_SIZE`` or crawl end). Every record is its own gzip member, and every file
 starts with a ``warcinfo`` record. Leftover ``.open`` files of dead processes are cut
-back to their last complete record and closed on start-up (:func:`repair_open_files`).
+back to their last complete record and closed on start-up (:meth:`WarcFileWriter.repair`);
+the repair itself is ``archive.repair``, whose public names are re-exported here.
 
 All public write methods are thread-safe (one lock), so callers can run them in a
 worker thread off the reactor.
@@ -31,8 +32,35 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from archive.repair import _LIVE_FILES, repair_open_file, repair_open_files, valid_prefix
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+__all__ = [
+    "CONFORMS_TO",
+    "DEFAULT_GZIP_LEVEL",
+    "DEFAULT_MAX_SIZE",
+    "PROFILE_IDENTICAL",
+    "PROFILE_NOT_MODIFIED",
+    "SOFTWARE",
+    "WARC_FORMAT",
+    "RawHttpHeaders",
+    "RecordLocation",
+    "WarcFileWriter",
+    "build_request",
+    "build_response",
+    "build_revisit",
+    "crawl_info",
+    "dedup_mode",
+    "http_headers",
+    "new_record_id",
+    "read_http_record",
+    "repair_open_file",
+    "repair_open_files",
+    "valid_prefix",
+    "warc_date",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +89,6 @@ DEFAULT_MAX_SIZE = 1_000_000_000
 # 1.6x the CPU for a 0.5% smaller file on news HTML.
 DEFAULT_GZIP_LEVEL = 6
 _CRAWLER_ATTR = "_vnnews_warc_writer"
-# ``.open`` files this process is writing (several crawlers may share one process and one
-# ARCHIVE_DIR); start-up repair must not touch them, but may repair an older file that only
-# carries our PID because PIDs are reused (containers restart with the same PIDs).
-_LIVE_FILES: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -519,115 +543,3 @@ def dedup_mode(settings: Any) -> str:
     conditional = settings.getbool("CONDITIONAL_REQUESTS_ENABLED", True)
     backend = settings.get("DEDUP_BACKEND", "sqlite")
     return f"{backend}; identical-payload-digest" + ("; server-not-modified" if conditional else "")
-
-
-# -- crash repair ----------------------------------------------------------------------
-
-
-def _complete_record(data: bytes) -> bool:
-    """Whether one decompressed gzip member holds exactly one complete WARC record."""
-    head_end = data.find(b"\r\n\r\n")
-    if not data.startswith(b"WARC/") or head_end < 0:
-        return False
-    length = -1
-    for line in data[:head_end].split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length" and value.strip().isdigit():
-            length = int(value.strip())
-    end = head_end + 4 + length
-    return length >= 0 and len(data) == end + 4 and data[end:] == b"\r\n\r\n"
-
-
-def valid_prefix(path: Path, chunk_size: int = 1 << 20) -> tuple[int, int]:
-    """Scan gzip members; return (end offset of the last good record, good record count)."""
-    good_end = records = consumed = 0
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    member = bytearray()
-    pending = b""
-    with open(path, "rb") as raw:
-        while True:
-            if not pending:
-                pending = raw.read(chunk_size)
-                if not pending:
-                    return good_end, records
-            try:
-                member += inflater.decompress(pending)
-            except zlib.error:
-                return good_end, records
-            if not inflater.eof:
-                consumed += len(pending)
-                pending = b""
-                continue
-            consumed += len(pending) - len(inflater.unused_data)
-            pending = inflater.unused_data
-            if not _complete_record(bytes(member)):
-                return good_end, records
-            good_end, records = consumed, records + 1
-            inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-            member = bytearray()
-
-
-def _owner_alive(path: Path) -> bool:
-    """Whether the process named in the file name still runs on this host."""
-    pid_text = path.name.removesuffix(".warc.gz.open").rpartition("-")[2]
-    host = socket.gethostname().split(".")[0] or "localhost"
-    if not pid_text.isdigit() or not path.name.endswith(f"-{host}-{pid_text}.warc.gz.open"):
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():  # ours: live if a writer of this process has it open
-        return str(path) in _LIVE_FILES
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def repair_open_file(path: Path, stats: Any = None) -> Path | None:
-    """Cut ``path`` (a ``.open`` file) back to its complete records and rename it.
-
-    Returns the final path, or None when nothing valid was left (the file is removed).
-    """
-    size = path.stat().st_size
-    good_end, records = valid_prefix(path)
-    final = path.with_name(path.name.removesuffix(".open"))
-    if stats is not None:
-        stats.inc_value("archive/repaired_files")
-        stats.inc_value("archive/repaired_bytes_dropped", size - good_end)
-    if good_end < size:
-        with open(path, "r+b") as out:
-            out.truncate(good_end)
-            os.fsync(out.fileno())
-    logger.warning(
-        "Repaired unfinished WARC %s: kept %d records (%d bytes), dropped %d bytes",
-        path.name,
-        records,
-        good_end,
-        size - good_end,
-    )
-    if records == 0:
-        path.unlink()
-        return None
-    os.replace(path, final)
-    return final
-
-
-def repair_open_files(warc_dir: Path, stats: Any = None) -> list[Path]:
-    """Repair every ``*.warc.gz.open`` in ``warc_dir`` whose writer process is gone."""
-    repaired = []
-    for path in sorted(warc_dir.glob("*.warc.gz.open")):
-        if _owner_alive(path):
-            logger.info("Leaving %s alone: its writer process is still running", path.name)
-            continue
-        try:
-            final = repair_open_file(path, stats)
-        except OSError as exc:
-            logger.warning("Cannot repair unfinished WARC %s: %s", path.name, exc)
-            if stats is not None:
-                stats.inc_value("archive/repair_errors")
-            continue
-        if final is not None:
-            repaired.append(final)
-    return repaired
