@@ -164,6 +164,23 @@ def _warc_fields(rec_type: str, uri: str, date: str, record_id: str | None) -> d
     }
 
 
+_BUILDER = RecordBuilder(warc_version="1.1")
+
+
+def _http_record(
+    rec_type: str, uri: str, headers: RawHttpHeaders, body: bytes, fields: dict[str, str]
+) -> Any:
+    """A record holding an HTTP header block and a body, with the given WARC fields."""
+    return _BUILDER.create_warc_record(
+        uri,
+        rec_type,
+        payload=BytesIO(body),
+        length=len(body),
+        http_headers=headers,
+        warc_headers_dict=fields,
+    )
+
+
 def build_response(
     uri: str,
     headers: RawHttpHeaders,
@@ -187,15 +204,7 @@ def build_response(
         fields["WARC-Concurrent-To"] = concurrent_to
     if truncated:
         fields["WARC-Truncated"] = truncated
-    builder = RecordBuilder(warc_version="1.1")
-    return builder.create_warc_record(
-        uri,
-        "response",
-        payload=BytesIO(body),
-        length=len(body),
-        http_headers=headers,
-        warc_headers_dict=fields,
-    )
+    return _http_record("response", uri, headers, body, fields)
 
 
 def build_request(
@@ -210,15 +219,7 @@ def build_request(
     """A ``request`` record, linked to its response by ``WARC-Concurrent-To``."""
     fields = _warc_fields("request", uri, date, record_id)
     fields["WARC-Concurrent-To"] = concurrent_to
-    builder = RecordBuilder(warc_version="1.1")
-    return builder.create_warc_record(
-        uri,
-        "request",
-        payload=BytesIO(body),
-        length=len(body),
-        http_headers=headers,
-        warc_headers_dict=fields,
-    )
+    return _http_record("request", uri, headers, body, fields)
 
 
 def build_revisit(
@@ -243,8 +244,7 @@ def build_revisit(
     if concurrent_to:
         fields["WARC-Concurrent-To"] = concurrent_to
     fields["WARC-Refers-To"] = refers_to["record_id"]
-    builder = RecordBuilder(warc_version="1.1")
-    record = builder.create_revisit_record(
+    record = _BUILDER.create_revisit_record(
         uri,
         payload_digest,
         refers_to["uri"],
