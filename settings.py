@@ -10,7 +10,7 @@ from __future__ import annotations
 BOT_NAME = "vnnews"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
-COMMANDS_MODULE = "spiders.commands"
+COMMANDS_MODULE = "commands"
 
 # --- Politeness and fetching -------------------------------------------------
 ROBOTSTXT_OBEY = True

@@ -42,8 +42,8 @@ if str(ROOT) not in sys.path:
 
 import trafilatura  # noqa: E402
 
-from pipelines.extraction import ExtractionError, extract_article  # noqa: E402
-from spiders.profiles import ProfileRegistry  # noqa: E402
+from extraction.article import ExtractionError, extract_article  # noqa: E402
+from vnnews.profiles import ProfileRegistry  # noqa: E402
 
 # The shared corpus sits beside the checkout (../shared); VNNEWS_SHARED overrides.
 SHARED = Path(os.environ.get("VNNEWS_SHARED", ROOT.parent / "shared"))

@@ -7,7 +7,7 @@ Two corpora:
 * ``htmldate``: the htmldate evaluation sample (``eval_default.sample.json`` -> ``html/``),
   gold at day precision.
 
-Systems: ``ours`` (``pipelines.dates.find_dates``, no profile, so the generic rules are
+Systems: ``ours`` (``extraction.dates.find_dates``, no profile, so the generic rules are
 measured; ``ours+profile`` with the site profile on the Vietnamese pages), ``trafilatura``
 (``bare_extraction(html, url=..., with_metadata=True).date``, its defaults), and htmldate
 (``find_date(html, url=..., original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z")`` in fast
@@ -42,8 +42,8 @@ if str(ROOT) not in sys.path:
 import trafilatura  # noqa: E402
 from htmldate import find_date  # noqa: E402
 
-from pipelines.dates import find_dates  # noqa: E402
-from spiders.profiles import ProfileRegistry  # noqa: E402
+from extraction.dates import find_dates  # noqa: E402
+from vnnews.profiles import ProfileRegistry  # noqa: E402
 
 VI_HTML = ROOT / "tests" / "data" / "html"
 VI_EXPECTED = ROOT / "tests" / "data" / "dates" / "expected.json"

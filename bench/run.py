@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.extraction import extract_article  # noqa: E402
-from spiders.profiles import ProfileRegistry  # noqa: E402
+from extraction.article import extract_article  # noqa: E402
+from vnnews.profiles import ProfileRegistry  # noqa: E402
 
 FETCHED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -45,7 +45,7 @@ class KnownRevisit(DropItem):
 
 
 def version_id(canonical_url: str, text_digest: str) -> str:
-    """Stable id of one article version (same formula as ``pipelines.extraction``)."""
+    """Stable id of one article version (same formula as ``extraction.article``)."""
     raw = hashlib.sha1(f"{canonical_url}\n{text_digest}".encode()).digest()
     return base64.b32encode(raw).decode("ascii").lower()
 

@@ -1,6 +1,6 @@
 """ExtractionPipeline: a fetched :class:`Page` becomes an article record.
 
-The work itself is :func:`pipelines.extraction.extract_article`, the same
+The work itself is :func:`extraction.article.extract_article`, the same
 function ``scrapy extract`` and ``scrapy reprocess`` call. It runs off the
 reactor thread, in a thread pool or (``EXTRACT_POOL = "process"``) in a
 process pool so both cores work while the reactor keeps downloading.
@@ -22,9 +22,9 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from pipelines.extraction import ExtractionError, extract_article
-from pipelines.items import Page
-from spiders.profiles import ProfileRegistry, SiteProfile
+from extraction.article import ExtractionError, extract_article
+from vnnews.items import Page
+from vnnews.profiles import ProfileRegistry, SiteProfile
 
 logger = logging.getLogger(__name__)
 

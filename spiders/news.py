@@ -28,8 +28,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from archive.urlcanon import canonicalize_url, fold_variant, is_template_canonical
-from pipelines.items import Page
 from spiders.discovery import (
     DiscoveryError,
     Entry,
@@ -41,7 +39,9 @@ from spiders.discovery import (
     strip_session,
     url_shape,
 )
-from spiders.profiles import ProfileError, ProfileRegistry, SiteProfile
+from vnnews.items import Page
+from vnnews.profiles import ProfileError, ProfileRegistry, SiteProfile
+from vnnews.urlcanon import canonicalize_url, fold_variant, is_template_canonical
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from fastwarc.warc import ArchiveIterator as FastIterator
 from fastwarc.warc import WarcRecordType
 from warcio.archiveiterator import ArchiveIterator
 
-from spiders.commands.wayback import write_config
+from commands.wayback import write_config
 from tests.conftest import NHANDAN, NHANDAN_V2, REPO_ROOT, run_crawl, start_server, stop_process
 from tests.test_replay_pywb import WAYBACK, _free_port, _wait_ready
 

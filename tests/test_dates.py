@@ -1,4 +1,4 @@
-"""Publication dates with provenance (pipelines/dates.py).
+"""Publication dates with provenance (extraction/dates.py).
 
 Expected values are written by hand from the text (and, for the real pages, from reading each
 page: tests/data/dates/expected.json), never produced by the code under test.
@@ -15,8 +15,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from pipelines.dates import DateResult, find_dates, parse_machine_date, parse_vietnamese_date
-from spiders.profiles import ProfileRegistry, Selectors, SiteProfile
+from extraction.dates import DateResult, find_dates, parse_machine_date, parse_vietnamese_date
+from vnnews.profiles import ProfileRegistry, Selectors, SiteProfile
 
 DATA = Path(__file__).resolve().parent / "data"
 ICT = timezone(timedelta(hours=7))
@@ -612,7 +612,7 @@ def test_older_layout_selectors_are_used_for_older_pages() -> None:
     [("example", "profile:selector"), ("_layout:generic", "layout:selector")],
 )
 def test_selector_provenance_names_a_profile_or_a_guessed_layout(name: str, source: str) -> None:
-    """A guessed layout (pipelines/layouts.py) is no site profile: its dates say so."""
+    """A guessed layout (extraction/layouts.py) is no site profile: its dates say so."""
     profile = replace(PROFILE, name=name)
     result = dates_of(page_with(["profile:selector"]), profile=profile)
     assert result.published == datetime(2015, 1, 10, 10, 0, tzinfo=ICT)

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from archive.urlcanon import is_template_canonical
-from pipelines.extraction import (
+from extraction.article import (
     ExtractionError,
     Paragraph,
     clean_author,
@@ -25,7 +24,8 @@ from pipelines.extraction import (
     split_credit,
     strip_site_suffix,
 )
-from spiders.profiles import ProfileRegistry, SiteProfile
+from vnnews.profiles import ProfileRegistry, SiteProfile
+from vnnews.urlcanon import is_template_canonical
 
 HTML = Path(__file__).resolve().parent / "data" / "html"
 FETCHED_AT = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

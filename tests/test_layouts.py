@@ -1,4 +1,4 @@
-"""pipelines/layouts.py: CMS layout families and the generic layout guess for unknown sites.
+"""extraction/layouts.py: CMS layout families and the generic layout guess for unknown sites.
 
 The main measure is a leave-one-out evaluation on the real corpus pages (tests/golden): each
 page is extracted with no site profile, once with layout guessing off (the trafilatura path) and
@@ -23,9 +23,9 @@ import pytest
 from lxml.html import HtmlElement
 
 from bench.eval import VI_CHECKS, vi_checks
-from pipelines import extraction
-from pipelines.extraction import ExtractionError, decode_html, extract_article, parse_html
-from pipelines.layouts import (
+from extraction import article as extraction
+from extraction.article import ExtractionError, decode_html, extract_article, parse_html
+from extraction.layouts import (
     GENERIC_REMOVE,
     LAYOUTS,
     css_path,
@@ -34,8 +34,8 @@ from pipelines.layouts import (
     load_layouts,
     without_sites,
 )
-from spiders.profiles import ProfileError, SiteProfile
 from tools.regen_golden import golden_files, load_golden, page_bytes
+from vnnews.profiles import ProfileError, SiteProfile
 
 REAL = [g for g in map(load_golden, golden_files()) if g["page"].startswith("tests/data/html/")]
 SAMPLE = [g for g in map(load_golden, golden_files()) if not g["page"].startswith("tests/data/")]

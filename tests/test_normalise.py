@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from pipelines.normalise import (
+from extraction.normalise import (
     is_vietnamese_language,
     looks_vietnamese,
     normalise_line,

@@ -19,8 +19,8 @@ import pytest
 from lxml import html as lxml_html
 from parsel import Selector
 
-from spiders.profiles import ProfileRegistry, Selectors, SiteProfile
 from tools.regen_golden import norm
+from vnnews.profiles import ProfileRegistry, Selectors, SiteProfile
 
 DATA = Path(__file__).parent / "data" / "html"
 GOLDEN = Path(__file__).parent / "golden"

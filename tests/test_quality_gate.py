@@ -61,7 +61,7 @@ def test_vietnamese_pages_floor(vi: dict[str, Any], corpus: str, check: str) -> 
 def test_vietnamese_pages_without_profile_floor(
     vi: dict[str, Any], corpus: str, check: str
 ) -> None:
-    """Pages of sites with no profile: the layout guess (pipelines/layouts.py) or trafilatura."""
+    """Pages of sites with no profile: the layout guess (extraction/layouts.py) or trafilatura."""
     row = vi["summary"][f"{corpus}|ours (no profile)"]
     share = row[check] / row["pages"]
     floor = FLOORS["vi_no_profile"][corpus][check]

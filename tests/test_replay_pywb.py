@@ -1,7 +1,7 @@
 """Round trip through real pywb: our WARCs + our CDXJ index, replayed byte for byte.
 
 pywb runs from its own virtualenv (``.venv-pywb``) as a subprocess bound to 127.0.0.1 on
-a free port, configured by ``spiders.commands.wayback.write_config`` in ``tmp_path``, and
+a free port, configured by ``commands.wayback.write_config`` in ``tmp_path``, and
 stopped by PID at the end.
 """
 
@@ -27,7 +27,7 @@ import pytest
 from archive import writer as w
 from archive.cdxj import CdxjIndex, update_index
 from archive.reader import ArchiveRecord, iter_records
-from spiders.commands.wayback import write_config
+from commands.wayback import write_config
 
 DATA = Path(__file__).parent / "data" / "warc"
 ROOT = Path(__file__).resolve().parent.parent

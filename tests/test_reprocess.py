@@ -17,8 +17,8 @@ import pytest
 from archive import writer as w
 from archive.cdxj import update_index
 from archive.reader import iter_records
-from spiders.commands.reprocess import Reprocessor, input_files
-from spiders.profiles import ProfileRegistry
+from commands.reprocess import Reprocessor, input_files
+from vnnews.profiles import ProfileRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "pipelines" / "article.schema.json").read_text(encoding="utf-8"))

@@ -12,8 +12,8 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from pipelines.extraction import extract_article
-from spiders.profiles import ProfileRegistry
+from extraction.article import extract_article
+from vnnews.profiles import ProfileRegistry
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "pipelines" / "article.schema.json"
 HTML = Path(__file__).resolve().parent / "data" / "html"

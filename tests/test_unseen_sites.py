@@ -204,7 +204,7 @@ SITE_NAMES = ["unseen_vcc", "unseen_tinh", "unseen_tapchi"]
 N_ARTICLES = {"unseen_vcc": 6, "unseen_tinh": 6, "unseen_tapchi": 5}
 
 # Extraction failures found by these sites, (site, check) -> (article indexes, reason). They are
-# strict xfails: fixing pipelines/extraction.py or pipelines/dates.py turns them into failures
+# strict xfails: fixing extraction/article.py or extraction/dates.py turns them into failures
 # that ask for the entry to be removed.
 KNOWN_FAILURES: dict[tuple[str, str], tuple[range | list[int], str]] = {}
 

@@ -1,10 +1,10 @@
-"""archive.urlcanon: one URL per article."""
+"""vnnews.urlcanon: one URL per article."""
 
 from __future__ import annotations
 
 import pytest
 
-from archive.urlcanon import canonicalize_url, fold_variant
+from vnnews.urlcanon import canonicalize_url, fold_variant
 
 
 @pytest.mark.parametrize(

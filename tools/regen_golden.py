@@ -89,8 +89,8 @@ def norm(text: str) -> str:
 
 def extract(golden: dict[str, Any]) -> dict[str, Any]:
     """Run the project's extractor on a golden page with the profile its URL maps to."""
-    from pipelines.extraction import extract_article
-    from spiders.profiles import ProfileRegistry
+    from extraction.article import extract_article
+    from vnnews.profiles import ProfileRegistry
 
     profile = ProfileRegistry.load().for_url(golden["url"])
     fetched_at = datetime.fromisoformat(golden["fetched_at"])

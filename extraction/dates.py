@@ -7,8 +7,8 @@ visible Vietnamese text in the article header, discovery hints (news sitemap, fe
 and htmldate's heuristics (``htmldate:*``, only run when nothing else was found).
 
 This module decides which dates are read, where on the page, and which one wins. Reading a
-value is ``pipelines.datetext`` (Vietnamese date lines, relative dates, weekdays, ISO/RFC
-values); finding the JSON-LD, meta-tag and URL values is ``pipelines.datecandidates``. Their
+value is ``extraction.datetext`` (Vietnamese date lines, relative dates, weekdays, ISO/RFC
+values); finding the JSON-LD, meta-tag and URL values is ``extraction.datecandidates``. Their
 public names are re-exported here.
 
 Policies (see also docs of each constant):
@@ -47,7 +47,7 @@ from typing import Any
 import lxml.html
 from cssselect import SelectorError
 
-from pipelines.datecandidates import (
+from extraction.datecandidates import (
     ARTICLE_TYPES,
     META_MODIFIED,
     META_PUBLISHED,
@@ -55,7 +55,7 @@ from pipelines.datecandidates import (
     meta_dates,
     url_date,
 )
-from pipelines.datetext import (
+from extraction.datetext import (
     DATEISH_RE,
     DEFAULT_TZ,
     UPDATED_RE,
@@ -67,7 +67,7 @@ from pipelines.datetext import (
     parse_vietnamese_date,
     scan_text,
 )
-from spiders.profiles import SiteProfile
+from vnnews.profiles import SiteProfile
 
 __all__ = [
     "ARTICLE_TYPES",
@@ -275,7 +275,7 @@ def _add_text(ctx: _Context, kind: str, source: str, raw: str, found: TextDate |
 
 def selector_source(profile: SiteProfile) -> str:
     """Provenance of a date read by a profile selector: ``layout:selector`` when the profile
-    is a guessed layout (``_layout:…``, pipelines/layouts.py), which names no site."""
+    is a guessed layout (``_layout:…``, extraction/layouts.py), which names no site."""
     return "layout:selector" if profile.name.startswith("_layout:") else "profile:selector"
 
 

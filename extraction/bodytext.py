@@ -5,7 +5,7 @@ walker (``remove`` selectors, figures, captions, related boxes and bylines dropp
 trafilatura extracts the main text with the process's configured ``Extractor`` objects
 (favor_precision, balanced as a rescue). :func:`clean_paragraphs` then drops the repeated
 headline, boilerplate lines and loose captions, and peels the closing byline and "Theo X" line
-off the text (recognised by :mod:`pipelines.bylines`).
+off the text (recognised by :mod:`extraction.bylines`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from lxml.html import HtmlElement
 from trafilatura import extract as trafilatura_extract
 from trafilatura.settings import Extractor
 
-from pipelines.bylines import BYLINE_LINE, is_closing_byline, source_from_line
-from pipelines.htmlmeta import fold
-from pipelines.htmltree import first_text, select
-from pipelines.normalise import normalise_line
-from spiders.profiles import Selectors
+from extraction.bylines import BYLINE_LINE, is_closing_byline, source_from_line
+from extraction.htmlmeta import fold
+from extraction.htmltree import first_text, select
+from extraction.normalise import normalise_line
+from vnnews.profiles import Selectors
 
 # One extractor configuration per process, built at import (trafilatura copies it before any
 # per-call change, so sharing it is safe). Settings measured on the Zyte benchmark: see

@@ -16,10 +16,10 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from pipelines.htmlmeta import PageMeta, fold, ld_name, ld_types
-from pipelines.htmltree import first_text, node_text, select
-from pipelines.normalise import normalise_line
-from spiders.profiles import Selectors
+from extraction.htmlmeta import PageMeta, fold, ld_name, ld_types
+from extraction.htmltree import first_text, node_text, select
+from extraction.normalise import normalise_line
+from vnnews.profiles import Selectors
 
 AUTHOR_PREFIX = re.compile(
     r"^(?:bài\s*(?:và|,|&)\s*ảnh|bài|tin\s*(?:và|,|&)\s*ảnh|tin|ảnh|video|clip|thực hiện|"

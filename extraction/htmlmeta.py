@@ -4,7 +4,7 @@
 :class:`PageMeta`; the ``extract_*`` functions read one record field each, the profile's
 selector first, then JSON-LD / Open Graph / ``<meta>``, then generic markup. Also here: the
 headline without its site-name segment, the canonical URL, the language, and the dates as the
-metadata states them (the fallback when ``pipelines.dates.find_dates`` fails on a page).
+metadata states them (the fallback when ``extraction.dates.find_dates`` fails on a page).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
 
-from archive.urlcanon import is_template_canonical
-from pipelines.htmltree import first_text, header_values, node_text, select
-from pipelines.normalise import looks_vietnamese, normalise_line
-from spiders.profiles import Selectors, SiteProfile
+from extraction.htmltree import first_text, header_values, node_text, select
+from extraction.normalise import looks_vietnamese, normalise_line
+from vnnews.profiles import Selectors, SiteProfile
+from vnnews.urlcanon import is_template_canonical
 
 # === reading <head> and JSON-LD ===================================================================
 
@@ -256,7 +256,7 @@ def stated_descriptions(meta: PageMeta) -> list[str]:
 
 def canonical_url(url: str, meta: PageMeta) -> str:
     """``rel=canonical``, else ``og:url``, else the URL; a template value is skipped
-    (:func:`archive.urlcanon.is_template_canonical`)."""
+    (:func:`vnnews.urlcanon.is_template_canonical`)."""
     for candidate in (meta.links.get("canonical", ""), meta.get("og:url")):
         if not candidate.strip():
             continue
@@ -347,7 +347,7 @@ def extract_categories(tree: HtmlElement, sel: Selectors, meta: PageMeta) -> lis
 
 def metadata_dates(meta: PageMeta, timezone: str) -> dict[str, Any]:
     """Dates from JSON-LD and ``<meta>`` only: the fallback for a page on which
-    ``pipelines.dates.find_dates`` raised."""
+    ``extraction.dates.find_dates`` raised."""
     tz = ZoneInfo(timezone)
     result: dict[str, Any] = {
         "published": None,

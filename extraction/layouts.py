@@ -2,7 +2,7 @@
 
 Most Vietnamese news sites run on a handful of CMSs (VCCorp, FPT, mcms, WordPress…) whose article
 markup is the same from one site to the next. :func:`guess_profile` tries the layout families of
-``pipelines/layouts.toml`` on a page and, when none fits, guesses the layout from the page itself
+``extraction/layouts.toml`` on a page and, when none fits, guesses the layout from the page itself
 (the headline element, the container holding the article's paragraphs, the sapo between them).
 A guess is accepted only when the body selector finds exactly one element with substantial
 Vietnamese paragraph text and the title selector finds the headline that ``og:title``, JSON-LD
@@ -31,8 +31,8 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
-from pipelines.normalise import looks_vietnamese
-from spiders.profiles import ProfileError, Selectors, SiteProfile
+from extraction.normalise import looks_vietnamese
+from vnnews.profiles import ProfileError, Selectors, SiteProfile
 
 LAYOUTS_FILE = Path(__file__).with_name("layouts.toml")
 MIN_BODY_CHARS = 200  # paragraph text the generic guess needs (short news items have ~300)

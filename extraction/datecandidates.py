@@ -1,6 +1,6 @@
 """Dates the markup states for machines: JSON-LD, meta tags and the URL.
 
-These functions only find the raw values, in order of preference; ``pipelines.dates`` parses
+These functions only find the raw values, in order of preference; ``extraction.dates`` parses
 them, rejects those outside the article or out of range, and chooses.
 
 * JSON-LD: ``datePublished``/``dateModified`` of objects whose ``@type`` is an article type
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from pipelines.datetext import unescape_entities
+from extraction.datetext import unescape_entities
 
 logger = logging.getLogger(__name__)
 

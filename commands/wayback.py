@@ -24,7 +24,7 @@ from scrapy.settings import BaseSettings
 
 from archive.cdxj import INDEX_NAME, update_index
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PYWB_BIN = PROJECT_ROOT / ".venv-pywb" / "bin" / "wayback"
 WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
 

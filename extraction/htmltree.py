@@ -20,7 +20,7 @@ from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError
 from lxml.html import HtmlElement
 
-from pipelines.normalise import normalise_line
+from extraction.normalise import normalise_line
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.extraction import ExtractionError, extract_article
-from spiders.profiles import ProfileError, ProfileRegistry
+from extraction.article import ExtractionError, extract_article
+from vnnews.profiles import ProfileError, ProfileRegistry
 
 
 class Command(ScrapyCommand):

@@ -1,7 +1,7 @@
 """``scrapy reprocess WARC... -o OUT.jsonl``: re-extract articles from WARC files, offline.
 
 Every HTML 200 response in the given WARC/ARC files (ours or other tools': warcio,
-pywb, wget, wpull, Common Crawl...) goes through ``pipelines.extraction.extract_article``
+pywb, wget, wpull, Common Crawl...) goes through ``extraction.article.extract_article``
 with ``fetched_at`` = its WARC-Date and the site profile of its URL. Revisits are
 resolved to their original payload (``WARC-Refers-To``, then ``WARC-Refers-To-Target-URI``
 and ``-Date``, then the payload digest; first in the given files, then in
@@ -40,7 +40,7 @@ from archive.reader import (
     read_record_at,
     warc_timestamp,
 )
-from spiders.profiles import ProfileRegistry, SiteProfile
+from vnnews.profiles import ProfileRegistry, SiteProfile
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Task:
 
 def run_task(task: Task) -> tuple[str, Any]:
     """("ok", record) | ("skip", reason) | ("error", one-line message)."""
-    from pipelines.extraction import ExtractionError, extract_article
+    from extraction.article import ExtractionError, extract_article
 
     try:
         record = extract_article(

@@ -8,13 +8,13 @@ selectors (a pure function's cache).
 
 The work is done by one module per concept, and this one puts their results together:
 
-- ``pipelines.htmltree``: bytes -> NFC text -> lxml tree, CSS selection;
-- ``pipelines.htmlmeta``: ``<head>``/JSON-LD metadata and the fields read from it (title,
+- ``extraction.htmltree``: bytes -> NFC text -> lxml tree, CSS selection;
+- ``extraction.htmlmeta``: ``<head>``/JSON-LD metadata and the fields read from it (title,
   lead, canonical URL, language, tags, categories);
-- ``pipelines.bodytext``: the body's paragraphs (profile walker or trafilatura), cleanup,
+- ``extraction.bodytext``: the body's paragraphs (profile walker or trafilatura), cleanup,
   images with captions and credits;
-- ``pipelines.bylines``: authors and the closing "Theo X" / "Nguồn: X" attribution;
-- ``pipelines.dates``: publication and modification dates with provenance.
+- ``extraction.bylines``: authors and the closing "Theo X" / "Nguồn: X" attribution;
+- ``extraction.dates``: publication and modification dates with provenance.
 
 The names this module exported before the split are re-exported from here (see ``__all__``).
 """
@@ -32,7 +32,7 @@ from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
-from pipelines.bodytext import (
+from extraction.bodytext import (
     BALANCED_EXTRACTOR,
     PRECISE_EXTRACTOR,
     RESCUE_RATIO,
@@ -48,9 +48,9 @@ from pipelines.bodytext import (
     is_standfirst,
     split_credit,
 )
-from pipelines.bylines import clean_author, extract_authors, extract_source, source_from_line
-from pipelines.dates import find_dates
-from pipelines.htmlmeta import (
+from extraction.bylines import clean_author, extract_authors, extract_source, source_from_line
+from extraction.dates import find_dates
+from extraction.htmlmeta import (
     PageMeta,
     canonical_url,
     declared_language,
@@ -67,7 +67,7 @@ from pipelines.htmlmeta import (
     strip_site_suffix,
     title_candidates,
 )
-from pipelines.htmltree import (
+from extraction.htmltree import (
     ExtractionError,
     declared_charsets,
     decode_html,
@@ -75,9 +75,9 @@ from pipelines.htmltree import (
     parse_html,
     select,
 )
-from pipelines.layouts import guess_profile
-from pipelines.normalise import looks_vietnamese, normalise_record
-from spiders.profiles import Selectors, SiteProfile
+from extraction.layouts import guess_profile
+from extraction.normalise import looks_vietnamese, normalise_record
+from vnnews.profiles import Selectors, SiteProfile
 
 __all__ = [
     "BALANCED_EXTRACTOR",
@@ -153,7 +153,7 @@ def extract_article(
     Raises :class:`ExtractionError` when the page holds no article text.
     """
     tree = parse_html(decode_html(body, headers, encoding))
-    site = profile.name if profile else None  # a guessed layout (pipelines/layouts.py) is no site
+    site = profile.name if profile else None  # a guessed layout (extraction/layouts.py) is no site
     profile = profile or guess_profile(tree, url)
     meta = read_meta(tree, headers)
     dates = _dates(tree, url, fetched_at, profile, hints, meta)
@@ -233,10 +233,10 @@ def _dates(
     hints: dict[str, Any] | None,
     meta: PageMeta,
 ) -> dict[str, Any]:
-    """The record's date fields from ``pipelines.dates.find_dates``.
+    """The record's date fields from ``extraction.dates.find_dates``.
 
     A fault inside ``find_dates`` on one page is logged (one warning) and that page gets the
-    dates its metadata states (:func:`pipelines.htmlmeta.metadata_dates`) instead.
+    dates its metadata states (:func:`extraction.htmlmeta.metadata_dates`) instead.
     """
     try:
         found = find_dates(

@@ -12,7 +12,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from spiders.news import NewsSpider, check_arguments
-from spiders.profiles import ProfileError, ProfileRegistry
+from vnnews.profiles import ProfileError, ProfileRegistry
 
 
 class Command(ScrapyCrawlCommand):

@@ -3,7 +3,7 @@
 ``parse_vietnamese_date`` reads the first date in a visible date line; ``parse_machine_date``
 reads the values markup carries (JSON-LD, meta tags, ``time[datetime]``, sitemaps, feeds).
 Which candidates are read, where on the page, and which one wins is decided in
-``pipelines.dates``.
+``extraction.dates``.
 
 Forms read in visible text:
 
