@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import re
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -77,6 +76,7 @@ from extraction.htmltree import (
 )
 from extraction.layouts import guess_profile
 from extraction.normalise import looks_vietnamese, normalise_record
+from vnnews.pagekind import is_article_page
 from vnnews.profiles import Selectors, SiteProfile
 
 __all__ = [
@@ -105,7 +105,6 @@ __all__ = [
     "extract_tags",
     "extract_title",
     "generic_paragraphs",
-    "is_article_page",
     "is_standfirst",
     "node_text",
     "parse_html",
@@ -219,7 +218,7 @@ def _read_body(
         paragraphs = body_paragraphs(nodes[0], sel)
         images = extract_images(select(tree, sel.images), base) or extract_images(nodes[:1], base)
         return paragraphs, images
-    if sel.body and not is_article_page(tree):
+    if sel.body and not is_article_page(tree, url):
         # A known site whose article body is missing and whose page reads like a listing.
         raise ExtractionError(f"no {profile and profile.name} article body; a listing? {url}")
     return generic_paragraphs(tree, url), []
@@ -274,33 +273,3 @@ def _parse_published(value: Any) -> datetime | None:
         return datetime.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
-
-
-# === listing vs article ========================================================================
-
-
-_OVERLAY = re.compile(r"modal|popup|dialog|lightbox|overlay", re.I)
-
-
-def _in_overlay(node: HtmlElement) -> bool:
-    return any(_OVERLAY.search(a.get("class") or "") for a in node.iterancestors())
-
-
-def is_article_page(page: HtmlElement | str | bytes, url: str = "") -> bool:
-    """Heuristic: an article has several long paragraphs side by side in one container.
-
-    Listing and home pages have long paragraphs too (teasers), but each sits in its own story
-    box next to a headline link. ``url`` is accepted for interface symmetry (URL rules live in
-    the site profiles).
-    """
-    tree = page if isinstance(page, HtmlElement) else parse_html(decode_html(page))
-    siblings: dict[HtmlElement, int] = {}
-    for p in tree.iter("p"):
-        text = p.text_content().strip()
-        if len(text) < 100:
-            continue
-        linked = sum(len(a.text_content()) for a in p.iter("a"))
-        parent = p.getparent()
-        if linked < len(text) / 2 and parent is not None and not _in_overlay(p):
-            siblings[parent] = siblings.get(parent, 0) + 1
-    return max(siblings.values(), default=0) >= 3

@@ -26,6 +26,7 @@ from extraction.htmlmeta import fold
 from extraction.htmltree import first_text, select
 from extraction.normalise import normalise_line
 from vnnews.profiles import Selectors
+from vnnews.vocab import BOILERPLATE_BOX_TYPES, BOILERPLATE_CLASS_TOKENS
 
 # One extractor configuration per process, built at import (trafilatura copies it before any
 # per-call change, so sharing it is safe). Settings measured on the Zyte benchmark: see
@@ -56,16 +57,9 @@ _SKIP_TAGS = _words(
 )
 # Generic boilerplate inside article bodies (class/id tokens; VCCorp "type" boxes).
 _BOILERPLATE_CLASS = re.compile(
-    r"(^|[\s_-])(related|relate|relates|tinlienquan|tin-lien-quan|box-?relate|share|social|"
-    r"sharing|comments?|advert|ads|adv|banner|rennab|sda_middle|breadcrumb|caption|newsletter|"
-    r"recommend|readmore|read-more|see-?more|xem-?them|author|byline|tags?|photocms_caption)"
-    r"([\s_-]|$)",
-    re.I,
+    r"(^|[\s_-])(" + "|".join(map(re.escape, BOILERPLATE_CLASS_TOKENS)) + r")([\s_-]|$)", re.I
 )
-_BOILERPLATE_TYPES = _words(
-    "relatedonenews relatednewsbox relatednews photo video videostream layoutalbum "
-    "insertarticlerelate wrapnote"
-)
+_BOILERPLATE_TYPES = frozenset(BOILERPLATE_BOX_TYPES)
 _BOILERPLATE_LINE = re.compile(
     r"^(?:>>|»|\(?\s*(?:xem thêm|đọc thêm|xem tiếp|xem chi tiết|tin liên quan|bài liên quan|"
     r"mời (?:quý )?(?:bạn đọc|độc giả)|tải ứng dụng|tải app|video đang được xem nhiều|"

@@ -16,10 +16,12 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from extraction.htmlmeta import PageMeta, fold, ld_name, ld_types
+from extraction.htmlmeta import PageMeta, fold, ld_name
 from extraction.htmltree import first_text, node_text, select
 from extraction.normalise import normalise_line
+from vnnews import jsonld
 from vnnews.profiles import Selectors
+from vnnews.vocab import ORGANIZATION_TYPES
 
 AUTHOR_PREFIX = re.compile(
     r"^(?:bài\s*(?:và|,|&)\s*ảnh|bài|tin\s*(?:và|,|&)\s*ảnh|tin|ảnh|video|clip|thực hiện|"
@@ -120,9 +122,7 @@ def extract_authors(
 
 
 def _is_org(value: Any) -> bool:
-    return isinstance(value, dict) and bool(
-        ld_types(value) & {"organization", "newsmediaorganization"}
-    )
+    return isinstance(value, dict) and bool(jsonld.types(value) & ORGANIZATION_TYPES)
 
 
 def extract_source(tree: HtmlElement, sel: Selectors, meta: PageMeta, closing: str) -> str:

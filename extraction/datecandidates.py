@@ -4,9 +4,10 @@ These functions only find the raw values, in order of preference; ``extraction.d
 them, rejects those outside the article or out of range, and chooses.
 
 * JSON-LD: ``datePublished``/``dateModified`` of objects whose ``@type`` is an article type
-  (``ARTICLE_TYPES``), nested ones included; a list value counts by its first item.
-  ``dateCreated`` is reported too, with the reason "not-publication", so that it is seen
-  rejected. Blocks wrapped in HTML comments or entity-escaped are read.
+  (:data:`vnnews.vocab.ARTICLE_TYPES`, read by :mod:`vnnews.jsonld`), nested ones included;
+  a list value counts by its first item. ``dateCreated`` is reported too, with the reason
+  "not-publication", so that it is seen rejected. Blocks wrapped in HTML comments or
+  entity-escaped are read.
 * Meta tags: the first element (``meta`` or any ``itemprop``) with a value per attribute and
   name, taken in the order of ``META_PUBLISHED`` and ``META_MODIFIED``.
 * URL: the first date-like path segment (``/2024/03/07/``, ``/2024-03-07``, ``-20240307…``);
@@ -15,22 +16,13 @@ them, rejects those outside the article or out of range, and chooses.
 
 from __future__ import annotations
 
-import json
-import logging
 import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from extraction.datetext import unescape_entities
+from vnnews import jsonld
 
-logger = logging.getLogger(__name__)
-
-ARTICLE_TYPES = frozenset(
-    {"Article", "NewsArticle", "ReportageNews", "BlogPosting", "AnalysisNewsArticle",
-     "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle", "LiveBlogPosting",
-     "Report", "ScholarlyArticle", "TechArticle", "SocialMediaPosting"}
-)  # fmt: skip
 # (attribute, value, source) in order of preference; the first two are the standard ones.
 META_PUBLISHED = (
     ("property", "article:published_time", "meta:article:published_time"),
@@ -62,46 +54,18 @@ _URL_DATE_RES = (
 _WAYBACK_RE = re.compile(r"/web/\d{8,14}[a-z_]*/")
 
 
-def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk_jsonld(item)
-    elif isinstance(data, dict):
-        types = data.get("@type")
-        names = types if isinstance(types, list) else [types]
-        if any(isinstance(n, str) and n.split("/")[-1] in ARTICLE_TYPES for n in names):
-            yield data
-        for key, value in data.items():
-            if key != "@type" and isinstance(value, dict | list):
-                yield from _walk_jsonld(value)
-
-
-def _load_jsonld(text: str) -> Any:
-    text = text.strip().removeprefix("<!--").removesuffix("-->").strip()
-    for candidate in (text, unescape_entities(text)):
-        try:
-            return json.loads(candidate, strict=False)
-        except ValueError:
-            continue
-    logger.debug("unparsable JSON-LD block (%d chars)", len(text))
-    return None
-
-
 def jsonld_dates(tree: Any) -> Iterator[tuple[str, str, str, str]]:
     """(kind, source, raw value, reason) for the dates of the page's article JSON-LD objects."""
-    for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json" or not script.text:
-            continue
-        for obj in _walk_jsonld(_load_jsonld(script.text)):
-            for kind, key in (("published", "datePublished"), ("modified", "dateModified")):
-                raw = obj.get(key)
-                if isinstance(raw, list) and raw:
-                    raw = raw[0]
-                if isinstance(raw, str) and raw.strip():
-                    yield kind, f"jsonld:{key}", raw, ""
-            created = obj.get("dateCreated")
-            if isinstance(created, str) and created.strip():  # kept only to be seen rejected
-                yield "published", "jsonld:dateCreated", created, "not-publication"
+    for obj in jsonld.article_objects(jsonld.page_objects(tree)):
+        for kind, key in (("published", "datePublished"), ("modified", "dateModified")):
+            raw = obj.get(key)
+            if isinstance(raw, list) and raw:
+                raw = raw[0]
+            if isinstance(raw, str) and raw.strip():
+                yield kind, f"jsonld:{key}", raw, ""
+        created = obj.get("dateCreated")
+        if isinstance(created, str) and created.strip():  # kept only to be seen rejected
+            yield "published", "jsonld:dateCreated", created, "not-publication"
 
 
 def meta_dates(tree: Any) -> Iterator[tuple[str, str, str, Any]]:

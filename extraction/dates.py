@@ -48,7 +48,6 @@ import lxml.html
 from cssselect import SelectorError
 
 from extraction.datecandidates import (
-    ARTICLE_TYPES,
     META_MODIFIED,
     META_PUBLISHED,
     jsonld_dates,
@@ -70,7 +69,6 @@ from extraction.datetext import (
 from vnnews.profiles import SiteProfile
 
 __all__ = [
-    "ARTICLE_TYPES",
     "DEFAULT_TZ",
     "FUTURE_TOLERANCE",
     "META_MODIFIED",

@@ -10,10 +10,9 @@ metadata states them (the fallback when ``extraction.dates.find_dates`` fails on
 from __future__ import annotations
 
 import html as htmllib
-import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,23 +23,11 @@ from lxml.html import HtmlElement
 
 from extraction.htmltree import first_text, header_values, node_text, select
 from extraction.normalise import looks_vietnamese, normalise_line
+from vnnews import jsonld
 from vnnews.profiles import Selectors, SiteProfile
 from vnnews.urlcanon import is_template_canonical
 
 # === reading <head> and JSON-LD ===================================================================
-
-_ARTICLE_TYPES = {
-    "article",
-    "newsarticle",
-    "reportagenewsarticle",
-    "analysisnewsarticle",
-    "opinionnewsarticle",
-    "backgroundnewsarticle",
-    "blogposting",
-    "liveblogposting",
-    "scholarlyarticle",
-    "report",
-}
 
 
 @dataclass
@@ -67,7 +54,7 @@ class PageMeta:
     @property
     def article_ld(self) -> dict[str, Any]:
         for obj in self.ld_objects:
-            if ld_types(obj) & _ARTICLE_TYPES:
+            if jsonld.is_article(obj):
                 return obj
         return {}
 
@@ -86,26 +73,9 @@ class PageMeta:
         return self.get("og:type").lower() == "article" or bool(self.article_ld)
 
 
-def ld_types(obj: dict[str, Any]) -> set[str]:
-    """A JSON-LD object's ``@type`` values, lower case."""
-    types = obj.get("@type", [])
-    types = types if isinstance(types, list) else [types]
-    return {str(t).lower() for t in types}
-
-
-def _walk_ld(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk_ld(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _walk_ld(data["@graph"])
-
-
 def read_meta(tree: HtmlElement, headers: dict[str, list[str]] | None) -> PageMeta:
     """``<meta>`` (by property/name/itemprop/http-equiv), ``<link rel>``, JSON-LD objects
-    (``@graph`` flattened), the declared languages and ``<base href>``."""
+    (:func:`vnnews.jsonld.page_objects`), the declared languages and ``<base href>``."""
     meta = PageMeta()
     for node in tree.iter("meta"):
         key = node.get("property") or node.get("name") or node.get("itemprop") or ""
@@ -117,23 +87,13 @@ def read_meta(tree: HtmlElement, headers: dict[str, list[str]] | None) -> PageMe
         for name in rel:
             if node.get("href") and name not in meta.links:
                 meta.links[name] = node.get("href", "")
-    for node in tree.iter("script"):
-        if (node.get("type") or "").lower().strip() == "application/ld+json" and node.text:
-            meta.ld_objects.extend(_walk_ld(_load_json(node.text)))
+    meta.ld_objects = jsonld.page_objects(tree)
     meta.html_lang = tree.get("lang") or tree.get("xml:lang") or ""
     header_langs = header_values(headers, "content-language")
     meta.header_lang = header_langs[0] if header_langs else meta.get("content-language")
     bases = tree.xpath("//base[@href]/@href")
     meta.base_href = str(bases[0]) if bases else ""
     return meta
-
-
-def _load_json(text: str) -> Any:
-    text = text.strip().removeprefix("<!--").removesuffix("-->").strip()
-    try:
-        return json.loads(text, strict=False)
-    except ValueError:
-        return None
 
 
 def ld_name(value: Any) -> str:
@@ -329,7 +289,7 @@ def extract_categories(tree: HtmlElement, sel: Selectors, meta: PageMeta) -> lis
         if found:
             return found
     for obj in meta.ld_objects:
-        if "breadcrumblist" in ld_types(obj):
+        if "breadcrumblist" in jsonld.types(obj):
             items = obj.get("itemListElement") or []
             names = [
                 ld_name(i.get("item") if "name" not in i else i)

@@ -16,7 +16,6 @@ the extraction modules, which import it.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 import unicodedata
@@ -25,14 +24,15 @@ from copy import deepcopy
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 from extraction.normalise import looks_vietnamese
+from vnnews import jsonld
 from vnnews.profiles import ProfileError, Selectors, SiteProfile
+from vnnews.vocab import BOILERPLATE_CLASS_FRAGMENTS, NOT_BODY_ANCESTOR
 
 LAYOUTS_FILE = Path(__file__).with_name("layouts.toml")
 MIN_BODY_CHARS = 200  # paragraph text the generic guess needs (short news items have ~300)
@@ -47,28 +47,14 @@ GENERIC_REMOVE = (
     "style",
     "iframe",
     "aside",
-    "[class*=relate]",
-    "[class*=relation]",
-    "[class*=lien-quan]",
-    "[class*=lienquan]",
-    "[class*=xem-them]",
-    "[class*=xemthem]",
-    "[class*=readmore]",
-    "[class*=quangcao]",
-    "[class*=quang-cao]",
-    "[class*=newsletter]",
-    "[class*=video-player]",
+    *(f"[class*={fragment}]" for fragment in BOILERPLATE_CLASS_FRAGMENTS),
     "[type=VideoStream]",
 )
 _TITLE_CLASS = re.compile(r"title|tieude|tieu-de|headline|heading", re.I)
 _LEAD_CLASS = re.compile(
     r"sapo|summary|tomtat|tom-tat|lead|excerpt|desc|intro|chapeau|teaser|abstract|trichdan", re.I
 )
-_BOILERPLATE_ANCESTOR = re.compile(
-    r"relate|lien-?quan|xem-?them|comment|footer|\bmenu|\bnav\b|share|social|"
-    r"tinkhac|tin-khac|box-category|most-read|trending",
-    re.I,
-)
+_BOILERPLATE_ANCESTOR = re.compile("|".join(NOT_BODY_ANCESTOR), re.I)
 _DATE_CLASS = re.compile(r"date|time|ngay|publish|thoigian|thoi-gian", re.I)
 _DATE_TEXT = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{2,4}\b")
 _MACHINE_DATES = (
@@ -152,29 +138,11 @@ def _headlines(tree: HtmlElement) -> _Headlines:
         key = (node.get("property") or node.get("name") or "").lower()
         if key in ("og:title", "twitter:title") and node.get("content"):
             declared.append(str(node.get("content")))
-    for node in tree.iter("script"):
-        if (node.get("type") or "").lower().strip() == "application/ld+json" and node.text:
-            declared.extend(_ld_headlines(node.text))
+    for obj in jsonld.page_objects(tree):
+        if isinstance(obj.get("headline"), str):
+            declared.append(obj["headline"])
     titles = [_text(t) for t in tree.iter("title")]
     return _Headlines(tuple(declared), titles[0] if titles else "")
-
-
-def _ld_headlines(raw: str) -> list[str]:
-    try:
-        data = json.loads(raw.strip().removeprefix("<!--").removesuffix("-->"), strict=False)
-    except ValueError:
-        return []
-    found: list[str] = []
-    stack: list[Any] = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            if isinstance(item.get("headline"), str):
-                found.append(item["headline"])
-            stack.extend(v for k, v in item.items() if k == "@graph")
-    return found
 
 
 def _paragraph_chars(node: HtmlElement) -> int:
@@ -386,7 +354,9 @@ def _find_dateline(
 ) -> HtmlElement | None:
     """On a page with no machine-readable publication date: the date line between the headline
     and the body ("Cập nhật: 08:15 ngày 16/01/2015" on a portal that shows no other date)."""
-    if _select(tree, _MACHINE_DATES) or any(_ld_dated(s) for s in tree.iter("script")):
+    if _select(tree, _MACHINE_DATES):
+        return None
+    if any("datePublished" in obj for obj in jsonld.page_objects(tree)):
         return None
     start, end = order.get(title, 0), order.get(body, 0)
     for el in tree.iter():
@@ -397,11 +367,6 @@ def _find_dateline(
         if _DATE_CLASS.search(tokens) and len(text) <= 80 and _DATE_TEXT.search(text):
             return el
     return None
-
-
-def _ld_dated(script: HtmlElement) -> bool:
-    kind = (script.get("type") or "").lower().strip()
-    return kind == "application/ld+json" and "datePublished" in (script.text or "")
 
 
 # --- the entry point ---------------------------------------------------------------------------

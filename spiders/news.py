@@ -31,8 +31,6 @@ from twisted.python.failure import Failure
 from spiders.discovery import (
     DiscoveryError,
     Entry,
-    is_article_page,
-    looks_like_article_url,
     parse_feed,
     parse_sitemap,
     sniff_kind,
@@ -40,6 +38,7 @@ from spiders.discovery import (
     url_shape,
 )
 from vnnews.items import Page
+from vnnews.pagekind import is_article_page, looks_like_article_url
 from vnnews.profiles import ProfileError, ProfileRegistry, SiteProfile
 from vnnews.urlcanon import canonicalize_url, fold_variant, is_template_canonical
 

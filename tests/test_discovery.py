@@ -9,12 +9,12 @@ from lxml import html
 
 from spiders.discovery import (
     DiscoveryError,
-    is_article_page,
     parse_feed,
     parse_sitemap,
     sniff_kind,
     url_shape,
 )
+from vnnews.pagekind import is_article_page
 
 DATA = Path(__file__).parent / "data"
 

@@ -45,10 +45,11 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 import settings
-from spiders.discovery import is_article_page, looks_like_article_url, strip_session, url_shape
+from spiders.discovery import strip_session, url_shape
 from spiders.news import NewsSpider
 from tests.conftest import REPO_ROOT, SITES, run_crawl
 from tests.mockserver import Handler, Resource, SiteServer, make_server
+from vnnews.pagekind import is_article_page, looks_like_article_url
 
 SCHEMA = json.loads((REPO_ROOT / "pipelines/article.schema.json").read_text(encoding="utf-8"))
 FETCHED_AT = ["--fetched-at", "2026-03-08T00:00:00Z"]

@@ -1,0 +1,102 @@
+"""Article or not: the one rule that tells an article page from a listing or home page.
+
+Used by the spider (which pages to archive as articles) and by the extraction (which pages to
+refuse as "not an article"). It reads the page's own markup: the home page is never an article;
+``og:type=article`` counts unless the page reads like a listing (VCCorp and other CMSs put it
+on section pages too); an article-typed JSON-LD object (:data:`vnnews.vocab.ARTICLE_TYPES`) or
+``article:published_time`` counts; otherwise a run of prose in one container with an
+article-shaped URL or a dateline under a heading.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html
+
+from vnnews import jsonld
+
+_ARTICLE_URL_HINTS = (
+    re.compile(r"-(?:post|p|d|a|n)?\d{5,}(?:\.html?|\.htm|\.aspx|\.chn|\.ldo|\.vnp|\.vov)?$"),
+    re.compile(r"/\d{4}/\d{1,2}/\d{1,2}/[^/]+"),
+    re.compile(r"[/-]\d{6,}(?:\.html?)?$"),
+)
+# ``/tin-tuc/chi-tiet?id=123``, ``/News/Detail.aspx?ItemID=45``, ``/index.php?newsid=9``: the
+# query names the article on many government and older CMS portals.
+_DETAIL_PATH = re.compile(
+    r"chi-?tiet|chitiet|detail|xem|view|noi-?dung|bai-?viet|article|story|post|news|tin",
+    re.IGNORECASE,
+)
+_ID_PARAM = re.compile(
+    r"(?:^|&)(?:id|nid|newsid|news_id|itemid|item_id|articleid|article_id|postid|post_id|"
+    r"contentid|content_id|tinid|baiviet)=\d{2,}(?:&|$)",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(
+    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\b|\bngày\s+\d{1,2}\s+tháng\s+\d{1,2}\b",
+    re.IGNORECASE,
+)
+_LISTING_LINKS = 1
+_HEADINGS = "//h1|//h2|//*[contains(@class,'title') or contains(@class,'tieude')]"
+
+
+def looks_like_article_url(url: str) -> bool:
+    """An article-shaped URL: a numeric id or a date in the path, or a detail page with an id."""
+    parts = urlsplit(url)
+    if any(p.search(parts.path) for p in _ARTICLE_URL_HINTS):
+        return True
+    detail = _DETAIL_PATH.search(f"{parts.path}?{parts.query}")
+    return bool(detail and _ID_PARAM.search(parts.query))
+
+
+def _prose_run(tree: html.HtmlElement) -> int:
+    """Characters of unlinked prose in the container holding the most long paragraphs."""
+    runs: dict[html.HtmlElement, int] = {}
+    for p in tree.iter("p"):
+        text = p.text_content().strip()
+        linked = sum(len(a.text_content()) for a in p.iter("a"))
+        parent = p.getparent()
+        if len(text) >= 60 and linked < len(text) / 3 and parent is not None:
+            runs[parent] = runs.get(parent, 0) + len(text) - linked
+    return max(runs.values(), default=0)
+
+
+def _has_dateline(tree: html.HtmlElement) -> bool:
+    """A date in the first few hundred characters of visible text after the first heading."""
+    for heading in tree.xpath(_HEADINGS):
+        following = heading.xpath("following::text()[normalize-space()][position() <= 8]")
+        if _DATELINE.search(" ".join(str(t) for t in following)[:400]):
+            return True
+    return False
+
+
+def _looks_like_listing(tree: html.HtmlElement, url: str) -> bool:
+    """Little prose of its own and many links to article-shaped URLs."""
+    if _prose_run(tree) >= 400 or looks_like_article_url(url):
+        return False
+    links = {urljoin(url, str(h)).split("#", 1)[0] for h in tree.xpath("//a/@href")}
+    return sum(1 for link in links if looks_like_article_url(link)) >= _LISTING_LINKS
+
+
+def is_article_page(tree: html.HtmlElement, url: str) -> bool:
+    """Tell an article page from a listing/home page by its own markup."""
+    if urlsplit(url).path in ("", "/"):
+        return False  # a site's home page, whatever its markup claims
+    og_type = tree.xpath('string(//meta[@property="og:type"]/@content)').strip().lower()
+    if og_type == "article":
+        # VCCorp and other CMSs put og:type=article on listing and home pages too.
+        return not _looks_like_listing(tree, url)
+    if jsonld.article_objects(jsonld.page_objects(tree)):
+        return True
+    if tree.xpath('//meta[@property="article:published_time"]'):
+        return True
+    if og_type == "website":
+        return False
+    # Markup says nothing: a run of prose in one container, with an article-shaped URL or a
+    # dateline under a heading (government portals: "Cập nhật: 08:15 ngày 16/01/2015").
+    prose = _prose_run(tree)
+    dated = prose >= 150 and _has_dateline(tree)
+    if looks_like_article_url(url):
+        return prose >= 400 or dated
+    return prose >= 800 and dated
