@@ -17,6 +17,13 @@ Sections:
    sentence), no boilerplate snippet; ours (with the site profile) next to bare trafilatura
    (``bare_extraction(with_metadata=True)``). Per-page extraction time on the real pages.
 3. Dates: ``bench/eval_dates.py`` (Vietnamese pages and the htmldate sample).
+4. vn-dev (``../shared/corpus/vn-dev``, real 2025-2026 pages with gold): the development and the
+   held-out group of ``bench/heldout.toml``, per field, for ours, bare trafilatura and htmldate
+   (``bench/eval_vndev.py`` documents the scoring rules). Held-out pages: totals only.
+5. The layout guesser (extraction/layouts.py) with the page's own site / family left out of the
+   family table, on the corpus pages of section 2 and the vn-dev article pages, no profile.
+
+docs/evaluation.md explains the split, the scoring and how to re-measure the floors.
 """
 
 from __future__ import annotations
@@ -209,7 +216,7 @@ def _ours_vi(golden: dict[str, Any], registry: ProfileRegistry | None) -> dict[s
 
 def _bare_vi(golden: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
-    doc = trafilatura.bare_extraction(_page(golden), url=golden["url"], with_metadata=True)
+    doc: Any = trafilatura.bare_extraction(_page(golden), url=golden["url"], with_metadata=True)
     seconds = time.perf_counter() - started
     if doc is None:
         return {"title": None, "published": None, "authors": [], "text": "", "seconds": seconds}
@@ -308,6 +315,88 @@ def dates_section() -> str:
     return str(eval_dates.markdown(eval_dates.summarise(rows)))
 
 
+# --- 4. vn-dev: development and held-out groups -----------------------------------------------
+
+
+def vndev_section() -> str:
+    from bench import eval_vndev
+
+    split = eval_vndev.load_split()
+    return "\n".join(
+        [
+            f"Split (bench/heldout.toml): {split.rule}. Scoring rules: bench/eval_vndev.py and "
+            "docs/evaluation.md. Trafilatura has no attribution or language output (scored as "
+            "null); htmldate is scored on dates only.",
+            "",
+            eval_vndev.vndev_tables(eval_vndev.run_vndev()),
+        ]
+    )
+
+
+# --- 5. the layout guesser, leave-one-site-out -------------------------------------------------
+
+
+def real_goldens() -> list[dict[str, Any]]:
+    return [g for g in _golden() if g["page"].startswith("tests/data/html/")]
+
+
+def golden_site(golden: dict[str, Any]) -> str:
+    """The site of a corpus page: its folder under tests/data/html (the profile's name)."""
+    return str(golden["page"]).split("/")[3]
+
+
+def run_corpus_loo() -> dict[str, dict[str, int]]:
+    """Section 2's checks on the real corpus pages, no profile, per guesser variant."""
+    from bench.eval_vndev import LOO_VARIANTS, family_of, guesser, loo_guessers
+
+    counts = {v: {"pages": 0, **dict.fromkeys(VI_CHECKS, 0)} for v in LOO_VARIANTS}
+    for golden in real_goldens():
+        page, headers = _page(golden), golden.get("headers")
+        family = family_of(page, golden["url"], headers)
+        for variant, guess in loo_guessers(golden_site(golden), family).items():
+            with guesser(guess):
+                got = _ours_vi(golden, None)
+            counts[variant]["pages"] += 1
+            for check, ok in vi_checks(golden, got).items():
+                counts[variant][check] += bool(ok)
+    return counts
+
+
+def loo_section() -> str:
+    from bench.eval_vndev import FIELDS, LOO_VARIANTS, run_layout_loo
+
+    lines = [
+        "No profile. Variants: *full table* (every family of extraction/layouts.toml); "
+        "*leave-one-site-out* (families known only from the page's own site removed, as in "
+        "tests/test_layouts.py); *leave-own-family-out* (every family listing the page's site "
+        "and the family the full table picks for the page removed: the page is a CMS the table "
+        "does not know); *no guessing* (the generic path).",
+        "",
+        "Corpus pages (tests/golden, real pages; section 2's checks):",
+        "",
+        "| variant | n | " + " | ".join(VI_CHECKS) + " |",
+        "| --- | ---: |" + " ---: |" * len(VI_CHECKS),
+    ]
+    for variant, row in run_corpus_loo().items():
+        cells = [f"{row[c]}/{row['pages']}" for c in VI_CHECKS]
+        lines.append(f"| {variant} | {row['pages']} | " + " | ".join(cells) + " |")
+    fields = [(k, h) for k, h in FIELDS if k not in ("refused", "day")]
+    lines += [
+        "",
+        "vn-dev article pages (section 4's fields):",
+        "",
+        "| group | variant | " + " | ".join(h for _, h in fields) + " |",
+        "| --- | --- |" + " ---: |" * len(fields),
+    ]
+    totals = run_layout_loo()
+    for (group, variant), total in sorted(
+        totals.items(), key=lambda kv: (kv[0][0], LOO_VARIANTS.index(kv[0][1]))
+    ):
+        cells = [total.cell(k, "ours") for k, _ in fields]
+        lines.append(f"| {group} | {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -339,6 +428,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if not args.skip_dates:
         parts += ["## 3. Publication dates (bench/eval_dates.py)", "", dates_section(), ""]
+    parts += [
+        "## 4. vn-dev: development and held-out pages (bench/eval_vndev.py)",
+        "",
+        vndev_section(),
+        "",
+        "## 5. Layout guesser with the page's own site / family left out",
+        "",
+        loo_section(),
+        "",
+    ]
     report = "\n".join(parts)
     print(report)
     if not args.no_write:
