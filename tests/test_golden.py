@@ -3,6 +3,8 @@
 ``checked`` values were read by a person from each saved page and are asserted exactly;
 ``extracted`` is the last reviewed extractor output (tools/regen_golden.py) and is compared
 for drift. One test per page and field, so a failure names the page and the field.
+Refusal goldens (``"refused"``: pages of a profiled site that hold no article, read by a person)
+assert that extraction gives no record.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from tools.regen_golden import (
     load_golden,
     minute,
     norm,
+    refusal_files,
+    refusal_problem,
     text_problems,
 )
 
@@ -53,6 +57,16 @@ def test_golden_files_exist() -> None:
 
 
 SAMPLE = [f for f in FILES if f.parent.name == "sample-nhandan"]
+REFUSALS = refusal_files()
+
+
+@pytest.mark.parametrize("path", REFUSALS, ids=[f"{f.parent.name}/{f.stem}" for f in REFUSALS])
+def test_refusal_golden(path: Path) -> None:
+    """A page that holds no article (e.g. its text is a PDF) gives no record."""
+    golden = load_golden(path)
+    assert golden["refused"].strip(), f"{path.name}: say why the page holds no article"
+    problem = refusal_problem(golden)
+    assert problem is None, f"{golden['page']}: {problem}"
 
 
 @pytest.mark.parametrize("path", SAMPLE, ids=[f.stem for f in SAMPLE])

@@ -17,6 +17,13 @@ Run it after a change to extraction, then review ``git diff tests/golden`` like 
     .venv/bin/python tools/regen_golden.py cafef      # files whose path contains "cafef"
     .venv/bin/python tools/regen_golden.py --check    # only report checked-field mismatches
 
+A page of a profiled site that must give **no record** (its text is elsewhere, e.g. a PDF) has a
+refusal golden instead: ``"refused"`` says, as read by a person, why the page holds no article
+(extraction must raise ``ExtractionError``, whatever its message); it has no ``checked`` or
+``extracted``. :func:`golden_files` leaves those out (they have no fields to score),
+:func:`all_golden_files` lists both kinds, and the golden test asserts the refusal.
+``--coverage`` lists profiles and dated layouts with no golden page (tests/test_golden_coverage.py).
+
 ``--init PAGE URL FETCHED_AT`` writes a new file whose ``checked`` values are all null: fill
 them in by reading the page (the golden test fails until you do). ``--init-sample`` adds files
 for sample-site articles (tests/sites/nhandan) that have none, from the site's spec
@@ -30,9 +37,14 @@ import gzip
 import json
 import sys
 import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from vnnews.profiles import SiteProfile
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN_DIR = ROOT / "tests" / "golden"
@@ -54,11 +66,37 @@ CHECKED_KEYS = (
 )
 
 
-def golden_files(filters: list[str] | None = None) -> list[Path]:
+def all_golden_files(filters: list[str] | None = None) -> list[Path]:
+    """Every golden file: record goldens and refusal goldens."""
     files = sorted(GOLDEN_DIR.glob("*/*.json"))
     if filters:
         files = [f for f in files if any(s in str(f) for s in filters)]
     return files
+
+
+def is_refusal(golden: dict[str, Any]) -> bool:
+    return "refused" in golden
+
+
+def golden_files(filters: list[str] | None = None) -> list[Path]:
+    """Golden files that expect a record (the ones with ``checked`` fields to score)."""
+    return [f for f in all_golden_files(filters) if not is_refusal(load_golden(f))]
+
+
+def refusal_files(filters: list[str] | None = None) -> list[Path]:
+    """Golden files of pages that must give no record."""
+    return [f for f in all_golden_files(filters) if is_refusal(load_golden(f))]
+
+
+def refusal_problem(golden: dict[str, Any]) -> str | None:
+    """None when extraction refuses the page with the expected message, else what happened."""
+    from extraction.article import ExtractionError
+
+    try:
+        record = extract(golden)
+    except ExtractionError:
+        return None
+    return f"gave a record (title {record.get('title')!r}); expected none: {golden['refused']}"
 
 
 def load_golden(path: Path) -> dict[str, Any]:
@@ -164,6 +202,43 @@ def init_file(page: str, url: str, fetched_at: str) -> Path:
     return out
 
 
+def golden_profile_name(golden: dict[str, Any], profiles: Iterable[SiteProfile]) -> str | None:
+    """The profile a golden page is extracted with: the first whose domains hold its URL host
+    (the rule of ``ProfileRegistry.for_url``, which :func:`extract` uses)."""
+    host = (urlsplit(golden["url"]).hostname or "").lower()
+    return next((p.name for p in profiles if p.matches_host(host)), None)
+
+
+def coverage_gaps(profiles: Sequence[SiteProfile], goldens: Sequence[dict[str, Any]]) -> list[str]:
+    """What has no golden page: a profile, or one of its layouts (``[selectors]`` when the
+    profile keeps a ``selector_history``, and each dated ``[[selector_history]]`` entry).
+
+    A record golden covers the layout ``selectors_for`` picks for its hand-checked publication
+    date; a refusal golden covers only its profile.
+    """
+    gaps = []
+    for profile in profiles:
+        own = [g for g in goldens if golden_profile_name(g, profiles) == profile.name]
+        if not own:
+            gaps.append(f"profile {profile.name!r} ({profile.path}) has no golden page")
+            continue
+        if not profile.selector_history:
+            continue
+        used = [
+            profile.selectors_for(datetime.fromisoformat(g["checked"]["published"]))
+            for g in own
+            if not is_refusal(g) and (g.get("checked") or {}).get("published")
+        ]
+        layouts = [("[selectors] (current)", profile.selectors)] + [
+            (f"[[selector_history]] valid_until {old.valid_until}", old)
+            for old in profile.selector_history
+        ]
+        for label, layout in layouts:
+            if not any(u is layout for u in used):
+                gaps.append(f"profile {profile.name!r}: {label} has no golden page")
+    return gaps
+
+
 SAMPLE_DIR = ROOT / "tests" / "sites" / "nhandan"
 SAMPLE_BASE = "https://nhandan.vn"
 SAMPLE_NOTE = (
@@ -232,7 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="report, do not write")
     parser.add_argument("--init", nargs=3, metavar=("PAGE", "URL", "FETCHED_AT"))
     parser.add_argument("--init-sample", action="store_true", help="add sample-site files")
+    parser.add_argument("--coverage", action="store_true", help="list pages still missing")
     args = parser.parse_args(argv)
+    if args.coverage:
+        from vnnews.profiles import PROFILE_DIR, load_profile
+
+        profiles = [load_profile(path) for path in sorted(PROFILE_DIR.glob("*.toml"))]
+        gaps = coverage_gaps(profiles, [load_golden(path) for path in all_golden_files()])
+        print("\n".join(gaps) or "every profile and dated layout has a golden page")
+        return 1 if gaps else 0
     if args.init:
         print(init_file(*args.init))
         return 0
@@ -241,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         return 0
     failed = 0
+    for path in refusal_files(args.filters):
+        problem = refusal_problem(load_golden(path))
+        failed += bool(problem)
+        if problem:
+            print(f"{path.relative_to(GOLDEN_DIR)}: {problem}")
     for path in golden_files(args.filters):
         golden = load_golden(path)
         record = extract(golden)
