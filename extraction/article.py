@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -86,6 +87,7 @@ __all__ = [
     "RESCUE_RATIO",
     "SHORT_PRECISE_WORDS",
     "CleanBody",
+    "Extraction",
     "ExtractionError",
     "PageMeta",
     "Paragraph",
@@ -101,6 +103,7 @@ __all__ = [
     "extract_categories",
     "extract_images",
     "extract_lead",
+    "extract_page",
     "extract_source",
     "extract_tags",
     "extract_title",
@@ -137,6 +140,19 @@ def record_id(canonical: str, digest: str) -> str:
     return base64.b32encode(raw).decode("ascii").lower()
 
 
+@dataclass(frozen=True)
+class Extraction:
+    """What :func:`extract_page` found: the record, and how it was found.
+
+    ``profile_miss``: the site's profile matched the URL but its body selector found no
+    article text on the page (a template the profile does not know: a redesign, an older
+    layout); the body came from the layout guesser or the generic path instead. The crawl
+    counts it (stat ``extract/profile_miss``) so that monitoring can flag the redesign."""
+
+    record: dict[str, Any]
+    profile_miss: bool = False
+
+
 def extract_article(
     body: bytes | str,
     url: str,
@@ -151,6 +167,33 @@ def extract_article(
 
     Raises :class:`ExtractionError` when the page holds no article text.
     """
+    return extract_page(
+        body,
+        url,
+        fetched_at=fetched_at,
+        profile=profile,
+        hints=hints,
+        headers=headers,
+        encoding=encoding,
+    ).record
+
+
+def extract_page(
+    body: bytes | str,
+    url: str,
+    *,
+    fetched_at: datetime,
+    profile: SiteProfile | None,
+    hints: dict[str, Any] | None = None,
+    headers: dict[str, list[str]] | None = None,
+    encoding: str | None = None,
+) -> Extraction:
+    """:func:`extract_article` with how the record was found (:class:`Extraction`).
+
+    A profile is a hint, never a veto: when its body selector finds no article text, the page
+    is read with a guessed layout (extraction/layouts.py), else the generic path, unless it
+    reads like a listing (:func:`vnnews.pagekind.is_article_page`), which raises.
+    """
     tree = parse_html(decode_html(body, headers, encoding))
     site = profile.name if profile else None  # a guessed layout (extraction/layouts.py) is no site
     profile = profile or guess_profile(tree, url)
@@ -163,7 +206,7 @@ def extract_article(
     lead, lead_in_page = extract_lead(tree, sel, meta)
     base = urljoin(url, meta.base_href) if meta.base_href else url
 
-    paragraphs, images = _read_body(tree, sel, url, base, profile)
+    paragraphs, images, sel, profile_miss = _read_body(tree, sel, url, base, site)
     sample = " ".join(p.text for p in paragraphs[:30]) or title
     body_clean = clean_paragraphs(
         paragraphs,
@@ -206,22 +249,61 @@ def extract_article(
     record = normalise_record(record)
     record["text_digest"] = text_digest(record["text"])
     record["id"] = record_id(record["canonical_url"], record["text_digest"])
-    return record
+    return Extraction(record, profile_miss)
 
 
 def _read_body(
-    tree: HtmlElement, sel: Selectors, url: str, base: str, profile: SiteProfile | None
-) -> tuple[list[Paragraph], list[dict[str, Any]]]:
-    """Raw paragraphs and images: the profile's body subtree, else trafilatura (no images)."""
-    nodes = body_nodes(tree, sel)
-    if nodes:
-        paragraphs = body_paragraphs(nodes[0], sel)
-        images = extract_images(select(tree, sel.images), base) or extract_images(nodes[:1], base)
-        return paragraphs, images
-    if sel.body and not is_article_page(tree, url):
+    tree: HtmlElement, sel: Selectors, url: str, base: str, site: str | None
+) -> tuple[list[Paragraph], list[dict[str, Any]], Selectors, bool]:
+    """Raw paragraphs, images, the selectors that found them and whether the site's profile
+    missed: the profile's (or guessed layout's) body subtree; when a site profile's finds no
+    article text, a guessed layout's; else trafilatura (no images)."""
+    found = _body_from(tree, sel, base)
+    if found is not None:
+        return (*found, sel, False)
+    if not site:  # no profile, or a guessed layout that keeps too little: the generic path
+        return generic_paragraphs(tree, url), [], sel, False
+    if not is_article_page(tree, url):
         # A known site whose article body is missing and whose page reads like a listing.
-        raise ExtractionError(f"no {profile and profile.name} article body; a listing? {url}")
-    return generic_paragraphs(tree, url), []
+        raise ExtractionError(f"no {site} article body; a listing? {url}")
+    guessed = guess_profile(tree, url)
+    if guessed is not None:
+        merged = _merge_selectors(tree, sel, guessed.selectors)
+        found = _body_from(tree, merged, base)
+        if found is not None:
+            return (*found, merged, True)
+    return generic_paragraphs(tree, url), [], _merge_selectors(tree, sel, Selectors()), True
+
+
+def _body_from(
+    tree: HtmlElement, sel: Selectors, base: str
+) -> tuple[list[Paragraph], list[dict[str, Any]]] | None:
+    """Paragraphs and images of the body ``sel`` names, None when it holds no article text."""
+    nodes = body_nodes(tree, sel) if sel.body else []
+    if not nodes:
+        return None
+    paragraphs = body_paragraphs(nodes[0], sel)
+    if sum(len(p.text.split()) for p in paragraphs) < MIN_TEXT_WORDS:
+        return None
+    images = extract_images(select(tree, sel.images), base) or extract_images(nodes[:1], base)
+    return paragraphs, images
+
+
+def _merge_selectors(tree: HtmlElement, profile: Selectors, guessed: Selectors) -> Selectors:
+    """The profile's selectors that still find something on this page, the guessed layout's
+    for the rest (a redesign keeps some markup); the body always from the guess."""
+    fields = ("title", "lead", "published", "modified", "authors", "tags", "categories", "source")
+    values = {
+        name: getattr(profile, name)
+        if select(tree, getattr(profile, name))
+        else getattr(guessed, name)
+        for name in fields
+    }
+    return replace(
+        guessed,
+        **values,
+        remove=(*profile.remove, *guessed.remove),
+    )
 
 
 def _dates(

@@ -1,7 +1,7 @@
 """ExtractionPipeline: a fetched :class:`Page` becomes an article record.
 
-The work itself is :func:`extraction.article.extract_article`, the same
-function ``scrapy extract`` and ``scrapy reprocess`` call. It runs off the
+The work itself is :func:`extraction.article.extract_page` (``extract_article``, which
+``scrapy extract`` and ``scrapy reprocess`` call, plus how the record was found). It runs off the
 reactor thread, in a thread pool or (``EXTRACT_POOL = "process"``) in a
 process pool so both cores work while the reactor keeps downloading.
 """
@@ -22,7 +22,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from extraction.article import ExtractionError, extract_article
+from extraction.article import ExtractionError, extract_page
 from vnnews.items import Page
 from vnnews.profiles import ProfileRegistry, SiteProfile
 
@@ -108,7 +108,7 @@ class ExtractionPipeline:
         stats = self.crawler.stats
         assert stats is not None
         job = partial(
-            extract_article,
+            extract_page,
             item.body,
             item.url,
             fetched_at=item.fetched_at,
@@ -119,9 +119,9 @@ class ExtractionPipeline:
         )
         try:
             if self.executor is None:
-                record = job()
+                found = job()
             else:
-                record = await asyncio.get_running_loop().run_in_executor(self.executor, job)
+                found = await asyncio.get_running_loop().run_in_executor(self.executor, job)
         except ExtractionError as exc:
             stats.inc_value("extract/not_article")
             raise NotAnArticle(f"no article at {item.url}: {exc}") from exc
@@ -130,6 +130,9 @@ class ExtractionPipeline:
             logger.warning("Extraction failed for %s: %s: %s", item.url, type(exc).__name__, exc)
             raise ExtractionFailed(f"extraction failed for {item.url}") from exc
         stats.inc_value("extract/articles")
+        record = found.record
+        if found.profile_miss:  # the site's profile no longer fits its pages: a redesign?
+            stats.inc_value("extract/profile_miss")
         if record.get("published") is None:
             stats.inc_value("extract/no_date")
         record["warc"] = {k: item.warc.get(k) for k in WARC_FIELDS} if item.warc else None
