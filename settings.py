@@ -106,3 +106,23 @@ WAYBACK_PYWB_BIN = ""
 #   -s HTTPCACHE_STORAGE=archive.httpcache.WarcCacheStorage -s HTTPCACHE_IGNORE_MISSING=1
 # The archive to answer from ("" = ARCHIVE_DIR), so a re-run can write elsewhere.
 HTTPCACHE_ARCHIVE_DIR = ""
+
+# --- Incremental re-crawls (archive.recheck, spiders.incremental; docs/scheduling.md) ---------
+# An archived article is fetched again only when a discovery source says it changed (a sitemap
+# lastmod or feed <updated> newer than our last check, a title no listing or feed showed before)
+# or when its re-check is due: once after each of these ages since publication (since first
+# seen when the date is unknown), then never. A profile's `[recheck] after = [...]` overrides
+# it per site. Re-checks are conditional requests (If-None-Match / If-Modified-Since).
+# NEWS_RECHECK: "policy" applies this; "all" fetches every archived URL again (audits, tests).
+NEWS_RECHECK = "policy"
+NEWS_RECHECK_AFTER = ["1h", "6h", "1d", "3d", "7d"]
+# Known non-article pages (sections, listings) are fetched again only up to this many link
+# hops from a start page (1: the start pages and the pages they link to); their next pages
+# only while the page before showed something new.
+NEWS_RECHECK_LISTING_HOPS = 1
+# Key prefix of the re-check hashes (one per site) when DEDUP_BACKEND = "redis".
+NEWS_RECHECK_REDIS_PREFIX = "vnnews:recheck:"
+# Unless -s JOBDIR=... is given, each site's crawl keeps Scrapy's job state (pending
+# requests, seen fingerprints) in ARCHIVE_DIR/jobs/<site>, so a killed run resumes with the
+# same command; it is emptied when a run finishes. False: no JOBDIR.
+NEWS_JOBDIR_PER_SITE = True

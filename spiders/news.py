@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from lxml import html as lxml_html
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
@@ -37,6 +37,8 @@ from spiders.discovery import (
     strip_session,
     url_shape,
 )
+from spiders.incremental import RecheckGate, site_key
+from vnnews.config import checked
 from vnnews.items import Page
 from vnnews.pagekind import is_article_page, looks_like_article_url
 from vnnews.profiles import ProfileError, ProfileRegistry, SiteProfile
@@ -122,6 +124,7 @@ class NewsSpider(scrapy.Spider):
         self.profile: SiteProfile | None = None
         self.registry: ProfileRegistry | None = None
         self._shapes: Counter[str] = Counter()
+        self.recheck: RecheckGate | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -140,14 +143,23 @@ class NewsSpider(scrapy.Spider):
                 self.registry, self.site_name, self.requested_start_urls
             )
         except (ProfileError, ValueError) as exc:
-            raise NotConfigured(str(exc)) from exc
+            raise ValueError(str(exc)) from None  # bad -a arguments: the crawl cannot start
         self.start_urls = urls
         # www.x.vn and x.vn are one site (either may redirect to the other).
         hosts = {(urlsplit(u).hostname or "").lower() for u in urls}
         self.allowed_domains = sorted({h.removeprefix("www.") for h in hosts})
-        self.max_hops = settings.getint("NEWS_MAX_HOPS", 4)
-        self.max_pagination = settings.getint("NEWS_MAX_PAGINATION", 50)
-        self.max_per_pattern = settings.getint("NEWS_MAX_PER_PATTERN", 2000)
+        self.max_hops: int = checked(settings, "NEWS_MAX_HOPS")
+        self.max_pagination: int = checked(settings, "NEWS_MAX_PAGINATION")
+        self.max_per_pattern: int = checked(settings, "NEWS_MAX_PER_PATTERN")
+        # incremental runs: which archived URLs to fetch again; JOBDIR per site
+        name = self.profile.name if self.profile else self.site_name
+        self.recheck = RecheckGate.for_spider(
+            self.crawler, site_key(name, urls), self.profile, _normalise
+        )
+
+    def _wanted(self, url: str, **kwargs: Any) -> bool:
+        """Fetch this URL in this run? (an archived one only when changed or due)"""
+        return self.recheck is None or self.recheck.want(url, **kwargs)
 
     def _profile_for(self, url: str) -> SiteProfile | None:
         if self.profile is not None:
@@ -214,10 +226,12 @@ class NewsSpider(scrapy.Spider):
             self._bad_input("sitemap", response.url, exc)
             return
         self.crawler.stats.inc_value("news/sitemaps")
+        if self.recheck is not None and sitemap.kind == "urlset":
+            self.recheck.prefetch(entry.url for entry in sitemap.entries)
         for entry in sitemap.entries:
             if sitemap.kind == "index":
                 yield self._request(entry.url, self.parse_sitemap, kind="sitemap", priority=20)
-            elif self._admit(entry.url):
+            elif self._admit(entry.url) and self._wanted(entry.url, hints=entry.hints):
                 yield self._article_request(entry, source="sitemap")
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
@@ -227,8 +241,10 @@ class NewsSpider(scrapy.Spider):
             self._bad_input("feed", response.url, exc)
             return
         self.crawler.stats.inc_value("news/feeds")
+        if self.recheck is not None:
+            self.recheck.prefetch(entry.url for entry in entries)
         for entry in entries:
-            if self._admit(entry.url):
+            if self._admit(entry.url) and self._wanted(entry.url, hints=entry.hints):
                 yield self._article_request(entry, source="feed")
 
     def _article_request(self, entry: Entry, *, source: str) -> Request:
@@ -259,6 +275,8 @@ class NewsSpider(scrapy.Spider):
         yield from self._feed_links(tree, response)
         if self._is_article(tree, response.url):
             canonical = self._canonical_elsewhere(tree, response.url)
+            if canonical and not self._wanted(canonical, hints=response.meta.get("hints")):
+                return
             if canonical:
                 self.crawler.stats.inc_value("news/folded_to_canonical")
                 yield self._request(
@@ -274,6 +292,8 @@ class NewsSpider(scrapy.Spider):
             yield self._page_item(response)
         else:
             self.crawler.stats.inc_value("news/pages/listing")
+            if self.recheck is not None:
+                self.recheck.page_seen(response)
         yield from self._follow_links(tree, response)
 
     def _is_article(self, tree: lxml_html.HtmlElement, url: str) -> bool:
@@ -344,6 +364,10 @@ class NewsSpider(scrapy.Spider):
         hops = int(response.meta.get("hops", 0))
         pages = int(response.meta.get("pagination", 0))
         own, pagers, content = self._split_links(tree, response)
+        titles = self.recheck.link_titles(tree) if self.recheck is not None else {}
+        fresh = self.recheck is None or self.recheck.listing_fresh(
+            [u for u in content if self._article_link(u)], titles
+        )
         # A pager page that shows nothing its previous page did not (an endless ``?page=N``
         # or a page number past the end) ends that pager.
         fingerprint = sorted({_crc(u) for u in content})
@@ -353,6 +377,8 @@ class NewsSpider(scrapy.Spider):
                 continue
             if exhausted:
                 self.crawler.stats.inc_value("news/dropped/pagination_repeat")
+            elif not self._wanted(url, hops=hops, pager=True, listing_fresh=fresh):
+                continue
             elif pages < self.max_pagination:
                 request = self._request(
                     url, self.parse_page, kind="listing", priority=8, hops=hops, pages=pages + 1
@@ -368,6 +394,8 @@ class NewsSpider(scrapy.Spider):
             if hops >= self.max_hops:
                 self.crawler.stats.inc_value("news/dropped/hops")
                 continue
+            if not self._wanted(url, title=titles.get(url), hops=hops + 1):
+                continue
             profile = self._profile_for(url)
             article = profile.is_article_url(url) if profile else None
             if article is None:
@@ -379,6 +407,12 @@ class NewsSpider(scrapy.Spider):
                 priority=5 if article else 3,
                 hops=hops + 1,
             )
+
+    def _article_link(self, url: str) -> bool:
+        """Does a link look like an article (profile patterns, else the URL's shape)?"""
+        profile = self._profile_for(url)
+        article = profile.is_article_url(url) if profile else None
+        return looks_like_article_url(url) if article is None else article
 
     def _links(self, tree: lxml_html.HtmlElement) -> Iterable[str]:
         yield from self._next_links(tree)
@@ -445,6 +479,8 @@ class NewsSpider(scrapy.Spider):
             yield self._request(urljoin(url, "/sitemap.xml"), self.parse_sitemap, kind="sitemap")
         if isinstance(error, HttpError):
             status = error.response.status
+            if status in (404, 410) and request is not None and self.recheck is not None:
+                self.recheck.gone(request)
             self.crawler.stats.inc_value(f"news/errors/http_{status}")
             logger.info("HTTP %s for %s", status, url)
             return

@@ -54,6 +54,11 @@ class ArchivePaths:
         return self.index_dir / "dedup.sqlite3"
 
     @property
+    def recheck_db(self) -> Path:
+        """Re-check state of archived URLs per site (archive.recheck)."""
+        return self.index_dir / "recheck.sqlite3"
+
+    @property
     def runs_dir(self) -> Path:
         """Run reports and per-run state (one JSON file per run)."""
         return self.root / "runs"

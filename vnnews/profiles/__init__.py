@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from vnnews.durations import parse_duration
+
 PROFILE_DIR = Path(__file__).resolve().parent
 
 
@@ -67,6 +69,12 @@ class SiteProfile:
     selectors: Selectors = field(default_factory=Selectors)
     # Older layouts, newest first; each with its valid_until date.
     selector_history: tuple[Selectors, ...] = ()
+    # [recheck] after: ages after publication at which an archived article is checked
+    # again (overrides NEWS_RECHECK_AFTER); empty = the setting
+    recheck_after: tuple[str, ...] = ()
+    # [schedule] every / cron: how often `scrapy schedule` starts this site's crawl
+    schedule_every: str = ""
+    schedule_cron: str = ""
     path: str = ""
 
     def matches_host(self, host: str) -> bool:
@@ -104,6 +112,20 @@ def _tuple(data: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _durations(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    values = _tuple(table, key)
+    for value in values:
+        parse_duration(value)  # ValueError names the bad value
+    return values
+
+
+def _schedule(data: dict[str, Any], key: str) -> str:
+    value = data.get("schedule", {}).get(key, "")
+    if key == "every" and value:
+        parse_duration(value)
+    return str(value)
+
+
 def load_profile(path: Path) -> SiteProfile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -128,9 +150,12 @@ def load_profile(path: Path) -> SiteProfile:
             deny_patterns=_tuple(urls, "deny"),
             selectors=Selectors.from_dict(data.get("selectors", {})),
             selector_history=history,
+            recheck_after=_durations(data.get("recheck", {}), "after"),
+            schedule_every=_schedule(data, "every"),
+            schedule_cron=_schedule(data, "cron"),
             path=str(path),
         )
-    except (KeyError, TypeError, re.error, ProfileError) as exc:
+    except (KeyError, TypeError, ValueError, re.error, ProfileError) as exc:
         raise ProfileError(f"{path}: bad profile: {exc!r}") from exc
 
 

@@ -1,0 +1,369 @@
+"""The spider's side of incremental crawls: which known URLs to fetch again, and its JOBDIR.
+
+Each run reads every discovery source (robots.txt, sitemaps, feeds, start pages and the
+listing pages they link to). For a URL found there, :class:`RecheckGate` decides:
+
+* never archived → fetch;
+* an archived article → fetch when a source says it changed, or its re-check is due under
+  the site's policy (:mod:`archive.recheck`), else skip (``news/recheck/skipped_not_due``);
+* an archived non-article page (section, listing, "about") → fetch when it is at most
+  ``NEWS_RECHECK_LISTING_HOPS`` link hops from a start page; a next page of a listing only
+  while the page before showed something new; else skip (``news/recheck/skipped_page``).
+
+``NEWS_RECHECK=all`` fetches every URL again. A fetched article's state is written when
+its item has passed the pipelines (or was dropped as already recorded), so a run killed
+earlier fetches it again; pages are written when a run finishes.
+
+JOBDIR: unless ``-s JOBDIR`` is given, ``ARCHIVE_DIR/jobs/<site>`` (``NEWS_JOBDIR_PER_SITE``),
+emptied when a run finishes, so a killed run resumes with the same command and the next
+scheduled run starts from discovery again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archive.recheck import (
+    ARTICLE,
+    MODES,
+    PAGE,
+    RecheckPolicy,
+    RecheckStore,
+    UrlState,
+    changed_by_source,
+    open_recheck_store,
+    parse_source_date,
+    title_digest,
+)
+from vnnews.paths import ArchivePaths
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+    from scrapy.settings import BaseSettings
+
+    from vnnews.profiles import SiteProfile
+
+logger = logging.getLogger(__name__)
+
+#: hints that say when a source last saw the page change
+DATE_HINTS = ("sitemap_lastmod", "feed_updated")
+#: hints that carry a title shown by a source
+TITLE_HINTS = ("feed_title", "sitemap_title")
+#: hints that carry the publication date
+PUBLISHED_HINTS = ("sitemap_published", "feed_published")
+#: a link text shorter than this is navigation ("Xem tiếp"), not a title
+MIN_TITLE_CHARS = 16
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def site_key(site: str | None, start_urls: Iterable[str]) -> str:
+    """The name a site's state and job directory go under: its profile, else its first host."""
+    if site:
+        return _UNSAFE.sub("_", site)
+    from urllib.parse import urlsplit
+
+    for url in start_urls:
+        host = urlsplit(url).netloc.lower()
+        if host:
+            return _UNSAFE.sub("_", host.removeprefix("www."))
+    return "_"
+
+
+def configure_jobdir(settings: BaseSettings, site: str) -> Path | None:
+    """Set ``JOBDIR`` to ``ARCHIVE_DIR/jobs/<site>`` unless set, off, or a shared queue is used."""
+    if settings.frozen or not settings.getbool("NEWS_JOBDIR_PER_SITE"):
+        return None
+    if settings.get("JOBDIR") or settings.get("REDIS_URL"):
+        return None
+    jobdir = ArchivePaths.of(settings.get("ARCHIVE_DIR")).jobs_dir / site
+    settings.set("JOBDIR", str(jobdir), priority="spider")
+    return jobdir
+
+
+def clear_jobdir(jobdir: Path) -> None:
+    """Empty a finished run's job directory (its queue and seen fingerprints)."""
+    if jobdir.is_dir():
+        shutil.rmtree(jobdir, ignore_errors=True)
+
+
+class RecheckGate:
+    """Decides which already-archived URLs a run fetches again (see the module doc)."""
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        site: str,
+        store: RecheckStore | None,
+        policy: RecheckPolicy,
+        *,
+        mode: str,
+        listing_hops: int,
+        normalise: Callable[[str], str],
+    ) -> None:
+        self.crawler = crawler
+        self.site = site
+        self.store = store
+        self.policy = policy
+        self.mode = mode
+        self.listing_hops = listing_hops
+        self.normalise = normalise
+        self.now = datetime.now(UTC)
+        self._cache: dict[str, UrlState | None] = {}
+        self._decided: dict[str, bool] = {}
+        self._titles: dict[str, set[str]] = {}  # title digests seen this run, per URL
+        self._pages: set[str] = set()  # non-article pages fetched this run
+        self.jobdir: Path | None = None
+        self._reason = ""
+
+    @classmethod
+    def for_spider(
+        cls,
+        crawler: Crawler,
+        site: str,
+        profile: SiteProfile | None,
+        normalise: Callable[[str], str],
+    ) -> RecheckGate:
+        """The gate for this crawl; NotConfigured naming a bad setting or profile value."""
+        settings = crawler.settings
+        mode = str(settings.get("NEWS_RECHECK")).strip().lower()
+        if mode not in MODES:
+            raise NotConfigured(f"NEWS_RECHECK must be one of {', '.join(MODES)}, not {mode!r}")
+        after = list(profile.recheck_after) if profile and profile.recheck_after else None
+        try:
+            policy = RecheckPolicy.parse(after or settings.getlist("NEWS_RECHECK_AFTER"))
+        except ValueError as exc:
+            where = f"profile {profile.name} [recheck] after" if profile and after else None
+            where = where or "NEWS_RECHECK_AFTER"
+            raise NotConfigured(f"{where}: {exc}") from None
+        gate = cls(
+            crawler,
+            site,
+            open_recheck_store(settings),
+            policy,
+            mode=mode,
+            listing_hops=settings.getint("NEWS_RECHECK_LISTING_HOPS"),
+            normalise=normalise,
+        )
+        gate.jobdir = configure_jobdir(settings, site)
+        crawler.signals.connect(gate._item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(gate._item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(gate._spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(gate._engine_stopped, signal=signals.engine_stopped)
+        return gate
+
+    # -- looking up --------------------------------------------------------------------
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value(f"news/recheck/{key}", count)
+
+    def prefetch(self, urls: Iterable[str]) -> None:
+        """Load the states of many URLs in one query (a sitemap's, a listing's)."""
+        missing = [u for u in {self.normalise(u) for u in urls} if u not in self._cache]
+        if not missing or self.store is None:
+            return
+        found = self.store.get_many(self.site, missing)
+        for url in missing:
+            self._cache[url] = found.get(url)
+
+    def state(self, url: str) -> UrlState | None:
+        if url not in self._cache:
+            self.prefetch([url])
+        return self._cache.get(url)
+
+    # -- deciding ------------------------------------------------------------------------
+
+    def want(
+        self,
+        url: str,
+        *,
+        hints: dict[str, str] | None = None,
+        title: str | None = None,
+        hops: int = 0,
+        pager: bool = False,
+        listing_fresh: bool = True,
+    ) -> bool:
+        """Fetch ``url`` (found by discovery with ``hints``, shown with ``title``) this run?"""
+        url = self.normalise(url)
+        digests = self._note_titles(url, hints, title)
+        state = self.state(url)
+        if state is None or self.mode == "all" or state.last_checked >= self.now:
+            return True  # new, everything wanted, or fetched earlier in this run
+        if state.kind == PAGE:
+            return self._want_page(url, hops=hops, pager=pager, listing_fresh=listing_fresh)
+        earlier = self._decided.get(url)
+        if earlier:
+            return True  # already requested this run (the dupefilter drops the copy)
+        dates = [parse_source_date((hints or {}).get(k)) for k in DATE_HINTS]
+        reason = changed_by_source(state, dates=dates, titles=digests)
+        if reason is not None:
+            if earlier is False:
+                self._inc("skipped_not_due", -1)
+            self._inc("changed_by_source")
+            self._inc(f"changed_by_source/{reason}")
+            self._decided[url] = True
+            return True
+        if earlier is False:
+            return False
+        if self.policy.is_due(state, self.now):
+            self._inc("due")
+            self._decided[url] = True
+            return True
+        self._inc("skipped_not_due")
+        self._decided[url] = False
+        return False
+
+    def _want_page(self, url: str, *, hops: int, pager: bool, listing_fresh: bool) -> bool:
+        if url in self._decided:
+            return self._decided[url]
+        wanted = hops <= self.listing_hops and (not pager or listing_fresh)
+        if wanted:
+            self._inc("pages")
+        else:
+            self._inc("skipped_page")
+        self._decided[url] = wanted
+        return wanted
+
+    def listing_fresh(self, urls: Iterable[str], titles: dict[str, str]) -> bool:
+        """Does a listing page show something new: an unknown URL or a changed article?"""
+        urls = [self.normalise(u) for u in urls]
+        self.prefetch(urls)
+        for url in urls:
+            state = self.state(url)
+            if state is None:
+                return True
+            if state.kind == ARTICLE and self.mode != "all":
+                title = titles.get(url)
+                if title and changed_by_source(state, titles=[title_digest(title)]):
+                    return True
+        return False
+
+    def _note_titles(self, url: str, hints: dict[str, str] | None, title: str | None) -> list[str]:
+        texts = [title or "", *((hints or {}).get(k, "") for k in TITLE_HINTS)]
+        digests = [title_digest(t) for t in texts if len(t.strip()) >= MIN_TITLE_CHARS]
+        if digests:
+            self._titles.setdefault(url, set()).update(digests)
+        return digests
+
+    def link_titles(self, tree: HtmlElement) -> dict[str, str]:
+        """The longest link text per (normalised) URL on a page: the titles a listing shows."""
+        titles: dict[str, str] = {}
+        for link in tree.xpath("//a[@href]"):
+            href = str(link.get("href")).strip()
+            if not href.startswith(("http://", "https://")):
+                continue
+            text = " ".join(link.text_content().split())
+            url = self.normalise(href.split("#", 1)[0])
+            if len(text) > len(titles.get(url, "")):
+                titles[url] = text
+        return titles
+
+    # -- remembering -----------------------------------------------------------------
+
+    def page_seen(self, response: Response) -> None:
+        """A non-article page was fetched (written as known when the run finishes)."""
+        self._pages.update(self._keys(response))
+
+    def gone(self, request: Request) -> None:
+        """An article URL answered 404/410: checked, under the same policy as an article."""
+        if request.meta.get("kind") == "article":
+            self._commit([self.normalise(request.url)], ARTICLE, {}, request.meta.get("hints"))
+
+    def _keys(self, response: Response) -> list[str]:
+        urls = [*response.meta.get("redirect_urls", ()), response.url]
+        return list(dict.fromkeys(self.normalise(u) for u in urls))
+
+    def _item_scraped(self, item: Any, response: Response, spider: Any) -> None:
+        self._article_done(item, response)
+
+    def _item_dropped(self, item: Any, response: Response, exception: Any, spider: Any) -> None:
+        # a record dropped as already recorded (unchanged text, known revisit) was checked;
+        # a page the pipelines could not turn into a record is fetched again next run
+        self._article_done(item, response)
+
+    def _article_done(self, item: Any, response: Response | None) -> None:
+        if not isinstance(item, dict) or response is None:
+            return
+        try:
+            self._commit(self._keys(response), ARTICLE, item, response.meta.get("hints"))
+        except Exception as exc:  # state is an optimisation: never fail an item for it
+            logger.warning("Could not store re-check state for %s: %s", response.url, exc)
+            self._inc("errors")
+
+    def _commit(
+        self,
+        urls: list[str],
+        kind: str,
+        record: dict[str, Any],
+        hints: dict[str, str] | None,
+    ) -> None:
+        if self.store is None:
+            return
+        hints = hints or {}
+        checked = parse_source_date(record.get("fetched_at")) or datetime.now(UTC)
+        published = parse_source_date(record.get("published")) or next(
+            (d for d in (parse_source_date(hints.get(k)) for k in PUBLISHED_HINTS) if d), None
+        )
+        dates = [d for d in (parse_source_date(hints.get(k)) for k in DATE_HINTS) if d]
+        self.prefetch(urls)
+        states = []
+        for url in urls:
+            old = self.state(url)
+            marks = [d for d in (old.source_mark if old else None, *dates) if d is not None]
+            state = UrlState(
+                url=url,
+                kind=kind,
+                first_seen=old.first_seen if old else checked,
+                last_checked=checked,
+                published=published or (old.published if old else None),
+                source_mark=max(marks) if marks else None,
+                titles=old.titles if old else (),
+            ).with_titles(sorted(self._titles.get(url, ())))
+            states.append(state)
+            self._cache[url] = state
+        self.store.put_many(self.site, states)
+
+    def _spider_closed(self, spider: Any, reason: str) -> None:
+        self._reason = reason
+        if self.store is None:
+            return
+        updates = []
+        if reason == "finished":
+            for url in sorted(self._pages):
+                old = self.state(url)
+                updates.append(
+                    UrlState(url, PAGE, old.first_seen if old else self.now, self.now)
+                    if old is None or old.kind == PAGE
+                    else old
+                )
+        # titles seen for known articles we did not fetch: remembered, so a later listing
+        # showing another title for them is noticed
+        for url, digests in sorted(self._titles.items()):
+            old = self._cache.get(url)
+            if old is not None and old.kind == ARTICLE and not self._decided.get(url):
+                new = old.with_titles(sorted(digests))
+                if new.titles != old.titles:
+                    updates.append(new)
+        try:
+            self.store.put_many(self.site, updates)
+        except Exception as exc:
+            logger.warning("Could not store re-check state of %d pages: %s", len(updates), exc)
+
+    def _engine_stopped(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self.jobdir is not None and self._reason == "finished":
+            clear_jobdir(self.jobdir)
