@@ -1,23 +1,59 @@
-"""Quality gate: our figures never drop below bench/floors.json, nor below bare trafilatura.
+"""Quality gate: our figures never drop below bench/floors.json, nor below bare trafilatura,
+and the floors are those of the corpus they are checked on.
 
-Runs the Zyte benchmark subset copied into tests/data/zyte (60 pages) and the golden
-Vietnamese pages, scored exactly like ``make eval`` (bench/eval.py).
+Runs the Zyte benchmark subset copied into tests/data/zyte (60 pages), the golden Vietnamese
+pages and both groups of ../shared/corpus/vn-dev (development and held-out, bench/heldout.toml),
+scored exactly like ``make eval`` (bench/eval.py, bench/eval_vndev.py). Each floor section names
+the corpus it was measured on, with a digest (bench/floors.py): a changed corpus fails here until
+the floors are re-measured on it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.eval import ZYTE_SUBSET, run_vi, run_zyte
+from bench.floors import MEASURED_ON, REMEASURE_HINT, load_floors, stale_corpora, vndev_figures
 
-FLOORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parent.parent / "bench" / "floors.json").read_text(encoding="utf-8")
-)
+FLOORS: dict[str, Any] = load_floors()
+NOT_FLOORS = {"_about", "corpora", "measured_on"}
+
+
+def _sections(floors: dict[str, Any]) -> list[str]:
+    out = []
+    for key in floors:
+        if key == "vndev":
+            out += [f"vndev.{group}" for group in floors[key]]
+        elif key not in NOT_FLOORS:
+            out.append(key)
+    return out
+
+
+def test_every_floor_names_its_corpus() -> None:
+    named = FLOORS.get("measured_on", {})
+    unnamed = [s for s in _sections(FLOORS) if s not in named]
+    assert not unnamed, f"floor sections with no corpus in measured_on: {unnamed}; {REMEASURE_HINT}"
+    assert named == MEASURED_ON, f"measured_on differs from bench/floors.py; {REMEASURE_HINT}"
+    missing = [c for c in set(named.values()) if c not in FLOORS.get("corpora", {})]
+    assert not missing, f"corpora without a digest: {missing}; {REMEASURE_HINT}"
+
+
+def test_floors_were_measured_on_this_corpus() -> None:
+    stale = stale_corpora(FLOORS)
+    assert not stale, "; ".join(stale) + f". The floors are for the old corpus; {REMEASURE_HINT}"
+
+
+def test_a_changed_corpus_is_noticed() -> None:
+    """The digest check fails when a corpus differs from the one recorded (here: a fake digest)."""
+    fake = {
+        **FLOORS,
+        "corpora": {**FLOORS["corpora"], "golden": {"digest": "sha256:0", "files": 1}},
+    }
+    stale = stale_corpora(fake)
+    assert len(stale) == 1 and "'golden' changed" in stale[0]
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +109,29 @@ def test_ours_beats_bare_trafilatura_on_vietnamese_pages(vi: dict[str, Any]) -> 
         ours, bare = vi["summary"][f"{corpus}|ours"], vi["summary"][f"{corpus}|trafilatura (bare)"]
         for check in ("title", "authors", "start", "end", "clean"):
             assert ours[check] >= bare[check], f"{corpus} {check}: ours {ours[check]} < bare"
+
+
+@pytest.fixture(scope="module")
+def vndev() -> dict[str, dict[str, dict[str, float]]]:
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    return vndev_figures()
+
+
+VNDEV_CASES = [
+    (group, kind, key)
+    for group, limits in FLOORS.get("vndev", {}).items()
+    for kind in ("floors", "ceilings")
+    for key in limits[kind]
+]
+
+
+@pytest.mark.parametrize(("group", "kind", "key"), VNDEV_CASES)
+def test_vndev_floor(vndev: dict[str, Any], group: str, kind: str, key: str) -> None:
+    """vn-dev development and held-out groups: each field at or above its floor (leaks and
+    missing records per article page at or below their ceiling)."""
+    assert group in vndev, f"vn-dev has no {group!r} pages any more; {REMEASURE_HINT}"
+    got, limit = vndev[group][kind][key], FLOORS["vndev"][group][kind][key]
+    if kind == "floors":
+        assert got >= limit, f"vn-dev {group} {key}: {got:.3f} fell below its floor {limit}"
+    else:
+        assert got <= limit, f"vn-dev {group} {key}: {got:.3f} rose above its ceiling {limit}"
