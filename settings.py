@@ -46,12 +46,17 @@ NEWS_MAX_PAGINATION = 50
 # Link hops followed from an HTML page (pagination, sitemaps and feeds do not
 # count); the main guard against calendar-style traps.
 NEWS_MAX_HOPS = 4
+# The warcinfo record's "profile" field ("" = the spider's -a site); NEWS_PROFILE is an alias.
+NEWS_SITE = ""
+NEWS_PROFILE = ""
 
 # --- Components ------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Records every exchange as WARC request/response records. 950 puts it
     # next to the downloader, before HttpCompressionMiddleware (590) decodes.
     "archive.middleware.WarcWriterMiddleware": 950,
+    # A dedup back-end error (Redis gone) stops the crawl cleanly: exit code 4.
+    "spiders.guard.BackendGuardMiddleware": 960,
 }
 # Keeps the status line's reason phrase and the connection headers (Transfer-Encoding,
 # Connection...) that Scrapy drops, so the WARC shows the response as received.
@@ -106,6 +111,25 @@ WAYBACK_PYWB_BIN = ""
 #   -s HTTPCACHE_STORAGE=archive.httpcache.WarcCacheStorage -s HTTPCACHE_IGNORE_MISSING=1
 # The archive to answer from ("" = ARCHIVE_DIR), so a re-run can write elsewhere.
 HTTPCACHE_ARCHIVE_DIR = ""
+
+# --- JSON Lines output (pipelines.jsonlines) -----------------------------------------
+# ARCHIVE_DIR/json/{JSONL_PREFIX}-{timestamp}-{pid}.jsonl
+JSONL_PREFIX = "articles"
+# fsync after every line: survives a power cut, costs a disk flush per record.
+JSONL_FSYNC = False
+
+# --- Start-up checks, exit codes and logs (vnnews.config, spiders.guard; docs/settings.md) ---
+# Every setting is checked against vnnews.config.SPEC before a crawl starts (exit code 2 and
+# one line naming the setting); the guard also checks that ARCHIVE_DIR can be written and the
+# Redis dedup back end answers, stops the crawl cleanly when either fails mid-run, and sets
+# the exit code (vnnews.outcome; table in docs/settings.md).
+EXTENSIONS = {
+    "spiders.guard.RunGuard": 0,
+}
+# Item log lines name the URL and the reason, never the item (a page's HTML body).
+LOG_FORMATTER = "pipelines.logformatter.ItemLogFormatter"
+# A dropped page (unchanged text, not an article) is one INFO line; the run summary counts them.
+DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
 
 # --- Incremental re-crawls (archive.recheck, spiders.incremental; docs/scheduling.md) ---------
 # An archived article is fetched again only when a discovery source says it changed (a sitemap

@@ -1,29 +1,84 @@
-"""``scrapy crawl``, with the news spider's arguments checked before start-up.
+"""``scrapy crawl``: settings and the news spider's arguments checked before start-up,
+and an exit code that says whether the run did its job.
 
-A wrong ``-a site=`` or ``-a start_urls=`` gives a one-line error and exit
-code 2, before Scrapy starts logging, instead of a traceback from the engine.
+Before Scrapy starts logging, every setting is validated against ``vnnews.config.SPEC``,
+the archive directory must be writable and the Redis dedup back end (when chosen) must
+answer; a fault is one line on stderr naming the setting, the value and what is allowed,
+and exit code 2 (3 for an unwritable archive, 4 for a dead back end). After the crawl the
+exit code comes from its stats (``vnnews.outcome``: nothing fetched, the archive or the
+back end failed mid-run, interrupted). Scrapyd runs this same command.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
+from typing import NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
 
+from monitoring.runreport import drift_exit_code
 from spiders.news import NewsSpider, check_arguments
+from vnnews.config import SettingError, check_archive_dir, check_redis, unknown_names, validate
+from vnnews.outcome import ARCHIVE_UNWRITABLE, BAD_SETTINGS, DEDUP_UNAVAILABLE, exit_code
 from vnnews.profiles import ProfileError, ProfileRegistry
+
+
+def fail(message: str, code: int, debug: bool = False) -> NoReturn:
+    """One line on stderr and exit ``code``; the traceback too only at LOG_LEVEL=DEBUG."""
+    if debug:
+        traceback.print_exc()
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)
 
 
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        if not args or args[0] != NewsSpider.name:
-            return
         assert self.settings is not None
+        settings = self.settings
+        debug = str(settings.get("LOG_LEVEL")).upper() == "DEBUG"
         try:
-            registry = ProfileRegistry.load(self.settings.getlist("NEWS_PROFILE_DIRS"))
-            check_arguments(registry, opts.spargs.get("site"), opts.spargs.get("start_urls"))
-        except (ProfileError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            raise SystemExit(2) from None
+            unknown_names(arglist_to_dict(opts.set))
+            validate(settings)
+        except SettingError as exc:
+            fail(str(exc), BAD_SETTINGS, debug)
+        except ValueError as exc:  # -s without NAME=VALUE
+            raise UsageError(str(exc)) from None
+        if args and args[0] == NewsSpider.name:
+            try:
+                registry = ProfileRegistry.load(settings.getlist("NEWS_PROFILE_DIRS"))
+                check_arguments(registry, opts.spargs.get("site"), opts.spargs.get("start_urls"))
+            except (ProfileError, ValueError) as exc:
+                fail(str(exc), BAD_SETTINGS)
+        try:
+            check_archive_dir(settings)
+        except SettingError as exc:
+            fail(str(exc), ARCHIVE_UNWRITABLE, debug)
+        if settings.getbool("DEDUP_ENABLED") and settings.get("DEDUP_BACKEND").lower() == "redis":
+            try:
+                check_redis(settings)
+            except SettingError as exc:
+                fail(str(exc), DEDUP_UNAVAILABLE, debug)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            super().run(args, opts)  # Scrapy's usage errors
+            return
+        assert self.crawler_process is not None
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+            return
+        stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+        code = stats.get("vnnews/exit_code")
+        if code is None:  # the run guard is not installed: judge the stats here
+            code, _ = exit_code(stats)
+        if not code:  # a run that did its job but drifted (monitoring.drift)
+            code = drift_exit_code(crawler)
+        self.exitcode = int(code)

@@ -1,7 +1,9 @@
-"""``scrapy extract FILE --url URL [--fetched-at ISO8601]``.
+"""``scrapy extract FILE --url URL [--fetched-at ISO8601] [-o OUT.json]``.
 
-Prints the article record for one saved page as JSON on stdout, through the
-very same extraction code the crawl uses.
+Prints the article record for one saved page as JSON on stdout (or writes it to
+``-o``, replaced only once complete), through the very same extraction code the
+crawl uses. A file that is not an HTML page (an image, a PDF, a WARC) is one
+line on stderr and exit code 1.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from extraction.article import ExtractionError, extract_article
+from vnnews.atomicfile import OutputError, check_target, replace_on_success
 from vnnews.profiles import ProfileError, ProfileRegistry
 
 
@@ -40,6 +43,9 @@ class Command(ScrapyCommand):
             help="capture time, ISO 8601 (default: the file's modification time)",
         )
         parser.add_argument("--site", help="use this site profile instead of the URL's")
+        parser.add_argument(
+            "-o", "--output", default="-", help="write the record to this file ('-': stdout)"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -52,6 +58,16 @@ class Command(ScrapyCommand):
         except (OSError, EOFError) as exc:
             self._fail(f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}")
             return
+        kind = not_html(body)
+        if kind:
+            self._fail(f"cannot extract {path}: not an HTML page ({kind})")
+            return
+        if opts.output != "-":
+            try:
+                check_target(opts.output)
+            except OutputError as exc:
+                self._fail(str(exc), 2)
+                return
         try:
             fetched_at = self._fetched_at(opts.fetched_at, path)
             dirs = self.settings.getlist("NEWS_PROFILE_DIRS") if self.settings else []
@@ -61,8 +77,15 @@ class Command(ScrapyCommand):
         except (ProfileError, ValueError, ExtractionError) as exc:
             self._fail(f"cannot extract {path}: {exc}")
             return
-        json.dump(record, sys.stdout, ensure_ascii=False, indent=2, sort_keys=True)
-        sys.stdout.write("\n")
+        text = json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        if opts.output == "-":
+            sys.stdout.write(text)
+            return
+        try:
+            with replace_on_success(opts.output) as out:
+                out.write(text)
+        except OutputError as exc:
+            self._fail(str(exc))
 
     @staticmethod
     def _fetched_at(value: str | None, path: Path) -> datetime:
@@ -74,6 +97,34 @@ class Command(ScrapyCommand):
             raise ValueError(f"--fetched-at {value!r} is not ISO 8601") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, code: int = 1) -> None:
         print(f"error: {message}", file=sys.stderr)
-        self.exitcode = 1
+        self.exitcode = code
+
+
+#: leading bytes of common non-HTML files -> what they are
+MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"RIFF", "a RIFF file (WebP image, audio or video)"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"WARC/", "a WARC file; use scrapy reprocess"),
+    (b"\x00\x00\x00", "an MP4 or other binary file"),
+)
+
+
+def not_html(body: bytes) -> str:
+    """What ``body`` is when it is plainly not an HTML page, else ``""``."""
+    for magic, what in MAGIC:
+        if body.startswith(magic):
+            return what
+    head = body[:4096]
+    if not head.strip():
+        return "the file is empty"
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary data"
+    if b"<" not in head:
+        return "no markup in it"
+    return ""

@@ -20,9 +20,10 @@ from functools import partial
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DropItem
 
 from extraction.article import ExtractionError, extract_page
+from vnnews.config import checked
 from vnnews.items import Page
 from vnnews.profiles import ProfileRegistry, SiteProfile
 
@@ -64,15 +65,10 @@ class ExtractionPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.pool = settings.get("EXTRACT_POOL", "thread")
-        if self.pool not in POOLS:
-            raise NotConfigured(
-                f"EXTRACT_POOL must be one of {', '.join(POOLS)}, not {self.pool!r}"
-            )
-        self.workers = settings.getint("EXTRACT_WORKERS", 2)
-        if self.workers < 1:
-            raise NotConfigured("EXTRACT_WORKERS must be at least 1")
-        self.write_metadata = settings.getbool("EXTRACT_WARC_METADATA", True)
+        # a bad value is an error (SettingError), never a silently disabled pipeline
+        self.pool: str = checked(settings, "EXTRACT_POOL")
+        self.workers: int = checked(settings, "EXTRACT_WORKERS")
+        self.write_metadata = settings.getbool("EXTRACT_WARC_METADATA")
         self.registry = ProfileRegistry.load(settings.getlist("NEWS_PROFILE_DIRS"))
         self.executor: Executor | None = None
 

@@ -1,0 +1,83 @@
+"""What a finished crawl's exit code means, read from its stats (pure; no Scrapy import).
+
+A scheduled job must tell a failed run from a good one, so ``scrapy crawl`` exits
+non-zero when the run could not do its job. :data:`EXIT_CODES` is the table
+(docs/settings.md shows it; a test keeps the two in step); :func:`exit_code` picks
+the code for a finished crawl from its stats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+OK = 0
+FAILED = 1
+BAD_SETTINGS = 2
+ARCHIVE_UNWRITABLE = 3
+DEDUP_UNAVAILABLE = 4
+NOTHING_FETCHED = 5
+INTERRUPTED = 6
+
+#: code -> (short name, when it happens)
+EXIT_CODES: dict[int, tuple[str, str]] = {
+    OK: ("ok", "the crawl ran to its end (new, unchanged or no articles alike)"),
+    FAILED: ("failed", "Scrapy could not start the crawl or the command failed; see the log"),
+    BAD_SETTINGS: (
+        "bad settings",
+        "a wrong setting, spider argument or command option; nothing was crawled",
+    ),
+    ARCHIVE_UNWRITABLE: (
+        "archive unwritable",
+        "ARCHIVE_DIR cannot be written (at start), or writing failed during the run "
+        "(full disk, I/O error): the crawl stopped; what was written is valid",
+    ),
+    DEDUP_UNAVAILABLE: (
+        "dedup unavailable",
+        "the dedup back end does not answer (checked at start), or was lost during the run: "
+        "the crawl stopped cleanly",
+    ),
+    NOTHING_FETCHED: (
+        "nothing fetched",
+        "every request failed (no network, DNS failure, connection refused): no response at all",
+    ),
+    INTERRUPTED: (
+        "interrupted",
+        "stopped by Ctrl-C or SIGTERM before its end; the next run continues",
+    ),
+}
+
+#: finish_reason values the project sets when it stops a crawl itself
+REASON_ARCHIVE = "archive_write_failed"
+REASON_DEDUP = "dedup_unavailable"
+
+
+def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
+    """The exit code of a finished crawl and a one-line reason ("" when it went well)."""
+    reason = str(stats.get("finish_reason") or "")
+    if reason == REASON_DEDUP:
+        return DEDUP_UNAVAILABLE, "the dedup back end was lost during the run; crawl stopped"
+    write_errors = int(stats.get("archive/write_errors") or 0)
+    if reason == REASON_ARCHIVE or write_errors:
+        return (
+            ARCHIVE_UNWRITABLE,
+            f"writing the archive failed ({write_errors or 'an'} error(s)); see the log",
+        )
+    responses = int(stats.get("downloader/response_count") or 0)
+    failures = int(stats.get("downloader/exception_count") or 0) - int(
+        stats.get("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest") or 0
+    )
+    if responses == 0 and failures > 0:
+        kinds = sorted(
+            key.rsplit("/", 1)[1].rsplit(".", 1)[-1]
+            for key in stats
+            if key.startswith("downloader/exception_type_count/")
+            and not key.endswith("IgnoreRequest")
+        )
+        return (
+            NOTHING_FETCHED,
+            f"nothing fetched: all {failures} requests failed ({', '.join(kinds)})",
+        )
+    if reason == "shutdown":
+        return INTERRUPTED, "the crawl was interrupted before its end"
+    return OK, ""
