@@ -69,6 +69,8 @@ ITEM_PIPELINES = {
     "pipelines.extract.ExtractionPipeline": 300,
     # One JSON record per article version (after extraction, before writing).
     "pipelines.dedup.DedupPipeline": 500,
+    # near_duplicates / syndicated_from / syndicated_to of each new record (issue 14).
+    "pipelines.syndication.SyndicationPipeline": 600,
     "pipelines.jsonlines.JsonLinesPipeline": 800,
 }
 
@@ -150,3 +152,21 @@ NEWS_RECHECK_REDIS_PREFIX = "vnnews:recheck:"
 # requests, seen fingerprints) in ARCHIVE_DIR/jobs/<site>, so a killed run resumes with the
 # same command; it is emptied when a run finishes. False: no JOBDIR.
 NEWS_JOBDIR_PER_SITE = True
+
+# --- Near-duplicates and syndication (archive.neardup, pipelines.syndication; docs/records.md) --
+# Every new record version is compared with every record archived before (any run, any site)
+# by MinHash/LSH over word shingles of its lead and text. The index lives where the dedup index
+# does: DEDUP_BACKEND "sqlite" -> ARCHIVE_DIR/index/neardup.sqlite3, "redis" -> DEDUP_REDIS_URL
+# under NEARDUP_REDIS_PREFIX. Changing NUM_PERM, SEED, SHINGLE_WORDS or THRESHOLD (which sets
+# the LSH bands) needs a new index: an index built with other values is refused.
+NEARDUP_ENABLED = True
+NEARDUP_REDIS_PREFIX = "vnnews:neardup:"
+# Estimated Jaccard similarity of the shingle sets from which a record is a near-duplicate.
+NEARDUP_THRESHOLD = 0.5
+NEARDUP_NUM_PERM = 128
+NEARDUP_SEED = 1
+NEARDUP_SHINGLE_WORDS = 3
+# At most this many near-duplicates per record (most similar first); at most
+# NEARDUP_CANDIDATES documents sharing an LSH bucket are compared per lookup.
+NEARDUP_MAX_RESULTS = 20
+NEARDUP_CANDIDATES = 500

@@ -40,6 +40,7 @@ from archive.reader import (
     read_record_at,
     warc_timestamp,
 )
+from pipelines.schema import SCHEMA_VERSION
 from vnnews.profiles import ProfileRegistry, SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def run_task(task: Task) -> tuple[str, Any]:
     except Exception as exc:  # a broken page must not stop the run
         return "error", f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
     record["warc"] = task.warc
+    record["schema_version"] = SCHEMA_VERSION
     return "ok", record
 
 

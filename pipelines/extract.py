@@ -24,6 +24,7 @@ from scrapy.exceptions import DropItem
 
 from extraction.article import ExtractionError, extract_page
 from vnnews.config import checked
+from pipelines.schema import SCHEMA_VERSION
 from vnnews.items import Page
 from vnnews.profiles import ProfileRegistry, SiteProfile
 
@@ -132,6 +133,7 @@ class ExtractionPipeline:
         if record.get("published") is None:
             stats.inc_value("extract/no_date")
         record["warc"] = {k: item.warc.get(k) for k in WARC_FIELDS} if item.warc else None
+        record["schema_version"] = SCHEMA_VERSION
         if self.write_metadata and item.warc and not item.revisit:
             await self._write_metadata(item, record)
         return record

@@ -54,6 +54,21 @@ class ArchivePaths:
         return self.index_dir / "dedup.sqlite3"
 
     @property
+    def neardup_db(self) -> Path:
+        """MinHash signatures and LSH buckets of the records (archive.neardup)."""
+        return self.index_dir / "neardup.sqlite3"
+
+    @property
+    def links_dir(self) -> Path:
+        """Syndication links found after the copy's record was written (links-*.jsonl)."""
+        return self.root / "links"
+
+    @property
+    def exports_dir(self) -> Path:
+        """State of named export consumers (``scrapy export --since-last NAME``)."""
+        return self.root / "exports"
+
+    @property
     def recheck_db(self) -> Path:
         """Re-check state of archived URLs per site (archive.recheck)."""
         return self.index_dir / "recheck.sqlite3"
