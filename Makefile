@@ -44,7 +44,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Extraction quality report (Zyte benchmark, Vietnamese pages, htmldate sample).
+## Extraction quality report (Zyte benchmark, Vietnamese pages, htmldate sample, vn-dev development
+## and held-out groups, layout guesser leave-one-out): bench/report.md; docs/evaluation.md.
 eval: $(STAMP)
 	$(BIN)/python bench/eval.py
 
