@@ -170,3 +170,47 @@ NEARDUP_SHINGLE_WORDS = 3
 # NEARDUP_CANDIDATES documents sharing an LSH bucket are compared per lookup.
 NEARDUP_MAX_RESULTS = 20
 NEARDUP_CANDIDATES = 500
+
+# --- Monitoring (monitoring/: run reports, drift checks, progress; docs/monitoring.md) ----------
+# Every crawl writes a JSON report to ARCHIVE_DIR/runs/<site>/<UTC start>-<pid>.json (all kept)
+# and logs a short summary at its end (MONITOR_SUMMARY).
+MONITOR_ENABLED = True
+MONITOR_SUMMARY = True
+# Drift checks compare the run with the site's last MONITOR_HISTORY_RUNS reports. Each flag is an
+# ERROR line, a flag in the report and the stat monitor/drift_flags; with MONITOR_FAIL_ON_DRIFT
+# a run that otherwise succeeded exits with MONITOR_DRIFT_EXIT_CODE (the other exit codes are in
+# vnnews/outcome.py; 3 to 6 are taken there).
+MONITOR_HISTORY_RUNS = 10
+MONITOR_FAIL_ON_DRIFT = True
+MONITOR_DRIFT_EXIT_CODE = 7
+# Checks of article quality are skipped on runs with fewer extracted articles than this.
+MONITOR_MIN_ARTICLES = 5
+# Flag when more than this share of article pages fails extraction (an error, or no text).
+MONITOR_MAX_EXTRACTION_FAILURES = 0.25
+# Flag when more than this share of articles has no published date, or the capture time as its
+# date (within MONITOR_FETCH_DATE_WINDOW seconds; the same day for day-precision dates).
+MONITOR_MAX_BAD_DATES = 0.5
+MONITOR_FETCH_DATE_WINDOW = 120.0
+# Flag when the median article text is shorter than this share of the last runs' median.
+MONITOR_MIN_BODY_RATIO = 0.5
+# Flag when the last MONITOR_NO_NEW_RUNS runs found no new article on a site where most earlier
+# runs found some (0 = off).
+MONITOR_NO_NEW_RUNS = 5
+# Flag when the profile's selectors miss (or the layout guesser takes over) on more than this
+# share of articles, or selector-found dates fall below (1 - this) of their usual share.
+MONITOR_MAX_PROFILE_MISS = 0.5
+# Flag robots/sitemap/feed URLs that answered in the last run and no longer do.
+MONITOR_CHECK_DISCOVERY = True
+# One progress line (pages, pages/min, items, queue, new/changed articles, errors) every this
+# many seconds; it replaces Scrapy's LogStats line (0 = no progress line).
+MONITOR_PROGRESS_INTERVAL = 60.0
+# `scrapy report`: days shown in the "articles per day" charts (ending at the newest date).
+MONITOR_REPORT_DAYS = 30
+EXTENSIONS = {
+    **EXTENSIONS,
+    "monitoring.runreport.RunReportExtension": 600,
+    "monitoring.progress.ProgressExtension": 610,
+    "scrapy.extensions.logstats.LogStats": None,
+}
+# Shows the run report every extracted record, before dedup drops those already recorded.
+ITEM_PIPELINES = {**ITEM_PIPELINES, "monitoring.observe.ExtractedRecordObserver": 400}
