@@ -522,25 +522,40 @@ LOO_VARIANTS = ("full table", "leave-one-site-out", "leave-own-family-out", "no 
 
 @contextmanager
 def guesser(guess: Callable[..., SiteProfile | None]) -> Iterator[None]:
-    """Replace the layout guesser that ``extract_article`` calls, for the duration.
+    """Replace the layout guesser that ``extract_article`` calls, for the duration of one
+    no-profile extraction.
 
-    Every ``extraction.*`` module holding the original ``guess_profile`` gets ``guess``.
+    Every ``extraction.*`` module holding the original ``guess_profile`` gets ``guess``. When the
+    block ends without a call to it, extraction no longer reaches the guesser this way and the
+    leave-one-out figures would be meaningless: RuntimeError.
     """
     from extraction import layouts
 
     original = layouts.guess_profile
+    calls = 0
+
+    def counted(*args: Any, **kwargs: Any) -> SiteProfile | None:
+        nonlocal calls
+        calls += 1
+        return guess(*args, **kwargs)
+
     patched = [
         module
         for name, module in list(sys.modules.items())
         if name.startswith("extraction.") and getattr(module, "guess_profile", None) is original
     ]
     for module in patched:
-        setattr(module, "guess_profile", guess)  # noqa: B010
+        setattr(module, "guess_profile", counted)  # noqa: B010
     try:
         yield
     finally:
         for module in patched:
             setattr(module, "guess_profile", original)  # noqa: B010
+    if not calls:
+        raise RuntimeError(
+            "extract_article(profile=None) did not call extraction.layouts.guess_profile; "
+            "update bench/eval_vndev.py guesser() to the new call path"
+        )
 
 
 def loo_guessers(site: str, tree_family: str | None) -> dict[str, Callable[..., Any]]:

@@ -121,3 +121,22 @@ def test_non_article_is_refused_only_without_a_record() -> None:
     )
     assert score_page(page, Output(record=False), "ours").checks == {"refused": True}
     assert score_page(page, Output(record=True, text="x"), "ours").checks == {"refused": False}
+
+
+class _Reached(Exception):
+    pass
+
+
+def test_loo_guesser_reaches_extraction() -> None:
+    """The leave-one-out variants really replace the guesser extract_article uses."""
+    from bench.eval_vndev import guesser, run_ours
+
+    page = next(p for p in load_pages() if p.group == "dev" and p.is_article)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise _Reached
+
+    with pytest.raises(_Reached), guesser(boom):
+        run_ours(page, None)
+    with pytest.raises(RuntimeError, match="did not call"), guesser(boom):
+        pass  # no extraction: the figures would be meaningless, so it says so
