@@ -78,8 +78,12 @@ class RunGuard:
         check_startup(crawler.settings)  # SettingError: one line, names the setting
         guard = cls(crawler)
         crawler.signals.connect(guard.item_error, signal=signals.item_error)
+        crawler.signals.connect(guard.spider_error, signal=signals.spider_error)
         crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
         return guard
+
+    def spider_error(self, failure: Failure, response: Any) -> None:
+        self.item_error(None, response, failure)
 
     def item_error(self, item: Any, response: Any, failure: Failure) -> None:
         exc = failure.value

@@ -29,7 +29,17 @@ from urllib.parse import urlsplit
 from vnnews.durations import parse_duration
 
 #: Prefixes of the project's own settings; an unknown name with one of them is a typo.
-PROJECT_PREFIXES = ("ARCHIVE_", "WARC_", "DEDUP_", "EXTRACT_", "NEWS_", "JSONL_", "WAYBACK_")
+PROJECT_PREFIXES = (
+    "ARCHIVE_",
+    "WARC_",
+    "DEDUP_",
+    "EXTRACT_",
+    "NEWS_",
+    "JSONL_",
+    "WAYBACK_",
+    "NEARDUP_",
+    "MONITOR_",
+)
 
 
 class SettingsLike(Protocol):
@@ -419,6 +429,66 @@ SPEC: tuple[Setting, ...] = (
     S("NEWS_RECHECK_LISTING_HOPS", "int", "link hops within which listings are re-fetched", low=0),
     S("NEWS_RECHECK_REDIS_PREFIX", "str", "prefix of the re-check keys in Redis", nonempty=True),
     S("NEWS_JOBDIR_PER_SITE", "bool", "keep Scrapy job state per site under ARCHIVE_DIR/jobs"),
+    # -- near-duplicates and syndication (archive.neardup, pipelines.syndication)
+    S("NEARDUP_ENABLED", "bool", "compare each new record with every archived one (MinHash/LSH)"),
+    S("NEARDUP_REDIS_PREFIX", "str", "prefix of the near-duplicate keys in Redis", nonempty=True),
+    S(
+        "NEARDUP_THRESHOLD",
+        "float",
+        "Jaccard similarity from which records are near-duplicates",
+        low=0.01,
+        high=1,
+    ),
+    S("NEARDUP_NUM_PERM", "int", "MinHash permutations (a new value needs a new index)", low=1),
+    S("NEARDUP_SEED", "int", "MinHash seed (a new value needs a new index)", low=0),
+    S("NEARDUP_SHINGLE_WORDS", "int", "words per shingle (a new value needs a new index)", low=1),
+    S("NEARDUP_MAX_RESULTS", "int", "near-duplicates kept per record", low=0),
+    S("NEARDUP_CANDIDATES", "int", "documents compared per LSH lookup", low=1),
+    # -- monitoring (monitoring/)
+    S("MONITOR_ENABLED", "bool", "write a JSON run report to ARCHIVE_DIR/runs"),
+    S("MONITOR_SUMMARY", "bool", "log a short summary at the end of the run"),
+    S("MONITOR_HISTORY_RUNS", "int", "earlier runs the drift checks compare with", low=1),
+    S("MONITOR_FAIL_ON_DRIFT", "bool", "a drift flag makes an otherwise good run exit non-zero"),
+    S("MONITOR_DRIFT_EXIT_CODE", "int", "exit code of a run with drift flags", low=1, high=125),
+    S("MONITOR_MIN_ARTICLES", "int", "articles below which quality checks are skipped", low=0),
+    S(
+        "MONITOR_MAX_EXTRACTION_FAILURES",
+        "float",
+        "share of failed extractions flagged",
+        low=0,
+        high=1,
+    ),
+    S(
+        "MONITOR_MAX_BAD_DATES",
+        "float",
+        "share of missing or capture-time dates flagged",
+        low=0,
+        high=1,
+    ),
+    S(
+        "MONITOR_FETCH_DATE_WINDOW",
+        "float",
+        "seconds within which a date is the capture time",
+        low=0,
+    ),
+    S(
+        "MONITOR_MIN_BODY_RATIO",
+        "float",
+        "median text length share of earlier runs flagged",
+        low=0,
+        high=1,
+    ),
+    S("MONITOR_NO_NEW_RUNS", "int", "runs without a new article before a flag (0 = off)", low=0),
+    S(
+        "MONITOR_MAX_PROFILE_MISS",
+        "float",
+        "share of profile selector misses flagged",
+        low=0,
+        high=1,
+    ),
+    S("MONITOR_CHECK_DISCOVERY", "bool", "flag robots/sitemap/feed URLs that stopped answering"),
+    S("MONITOR_PROGRESS_INTERVAL", "float", "seconds between progress lines (0 = none)", low=0),
+    S("MONITOR_REPORT_DAYS", "int", "days shown in `scrapy report` charts", low=1),
 )
 del S
 
