@@ -77,7 +77,7 @@ from extraction.htmltree import (
 )
 from extraction.layouts import guess_profile
 from extraction.normalise import looks_vietnamese, normalise_record
-from vnnews.pagekind import is_article_page
+from vnnews.pagekind import is_article_page, is_home_url, is_listing_page
 from vnnews.profiles import Selectors, SiteProfile
 
 __all__ = [
@@ -124,6 +124,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MIN_TEXT_WORDS = 20  # fewer words than this: not an article (listing, error or paywall page)
+# A page with no site profile that reads like a listing (vnnews.pagekind.is_listing_page) is
+# refused when it is a home page or says og:type=website; else unless its markup says article
+# (og:type, JSON-LD) or its body has at least this many words (a long article in <br>-separated
+# text has little <p> prose but a long body; a section page's one long teaser does not).
+LISTING_MAX_WORDS = 250
 
 
 # === the entry point ==========================================================================
@@ -225,6 +230,11 @@ def extract_page(
     text = "\n\n".join(body_clean.paragraphs)
     if len(text.split()) < MIN_TEXT_WORDS:
         raise ExtractionError(f"no article text ({len(text.split())} words) at {url}")
+    if not site and is_listing_page(tree, url):
+        short = len(text.split()) < LISTING_MAX_WORDS and not meta.is_article_typed
+        website = meta.get("og:type").lower() == "website"  # and no article JSON-LD (listing)
+        if is_home_url(url) or short or website:
+            raise ExtractionError(f"not an article: a listing or home page at {url}")
     if not images and meta.get("og:image"):
         images = [{"url": urljoin(base, meta.get("og:image")), "caption": None, "credit": None}]
     attach_captions(images, body_clean.captions)

@@ -79,9 +79,24 @@ def _looks_like_listing(tree: html.HtmlElement, url: str) -> bool:
     return sum(1 for link in links if looks_like_article_url(link)) >= _LISTING_LINKS
 
 
+def is_listing_page(tree: html.HtmlElement, url: str) -> bool:
+    """The page is surely not an article: a site's home page, or a page that is no article by
+    :func:`is_article_page` and reads like a listing (little prose of its own, links to
+    article-shaped URLs). Weaker evidence than ``not is_article_page``: the extraction refuses
+    a page on it (with a short body), the spider's choice is :func:`is_article_page`."""
+    if is_home_url(url):
+        return True
+    return not is_article_page(tree, url) and _looks_like_listing(tree, url)
+
+
+def is_home_url(url: str) -> bool:
+    """The URL is a site's home page (empty path or ``/``)."""
+    return urlsplit(url).path in ("", "/")
+
+
 def is_article_page(tree: html.HtmlElement, url: str) -> bool:
     """Tell an article page from a listing/home page by its own markup."""
-    if urlsplit(url).path in ("", "/"):
+    if is_home_url(url):
         return False  # a site's home page, whatever its markup claims
     og_type = tree.xpath('string(//meta[@property="og:type"]/@content)').strip().lower()
     if og_type == "article":

@@ -1,0 +1,45 @@
+"""Home and section pages are refused as non-articles on the generic path (no site profile);
+real articles, also those a listing heuristic would doubt, are not (vnnews.pagekind)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from extraction.article import ExtractionError, extract_article
+
+HTML = Path(__file__).resolve().parent / "data" / "html"
+FETCHED_AT = datetime(2026, 3, 8, tzinfo=UTC)
+LISTINGS = {
+    "vnexpress/list-meth04.html": "https://vnexpress.net/kinh-doanh",
+    "vietnamnet/list-meth04.html": "https://vietnamnet.vn/kinh-doanh",
+    "dantri/home-2019-son601008.html": "https://dantri.com.vn/",
+    "cafef/list-meth04.html": "https://cafef.vn/",  # any page served as a home page
+}
+ARTICLES = {
+    "vnexpress/article-meth04.html": "https://vnexpress.net/a-5047363.html",
+    "vietnamnet/article-meth04.html": "https://vietnamnet.vn/a-2495349.html",
+    "baodautu/article-meth04.html": "https://baodautu.vn/a-d123456.html",
+    "dantri/article-meth04.html": "https://dantri.com.vn/kinh-doanh/a-20260307.htm",
+    "nhandan/seed-post231845.html": "https://nhandan.vn/a-post231845.html",
+}
+
+
+@pytest.mark.parametrize("relpath", sorted(LISTINGS))
+def test_listing_and_home_pages_without_a_profile_are_refused(relpath: str) -> None:
+    body = (HTML / relpath).read_bytes()
+    with pytest.raises(ExtractionError, match=r"not an article|no article text"):
+        extract_article(body, LISTINGS[relpath], fetched_at=FETCHED_AT, profile=None)
+
+
+@pytest.mark.parametrize("relpath", sorted(ARTICLES))
+def test_articles_without_a_profile_are_not_refused(relpath: str) -> None:
+    body = (HTML / relpath).read_bytes()
+    record = extract_article(body, ARTICLES[relpath], fetched_at=FETCHED_AT, profile=None)
+    assert len(record["text"].split()) >= 100
+    # the same article at a URL that says nothing about it: its markup still counts
+    odd_url = ARTICLES[relpath].rsplit("/", 1)[0] + "/bai-viet"
+    again = extract_article(body, odd_url, fetched_at=FETCHED_AT, profile=None)
+    assert again["text"] == record["text"]
