@@ -5,8 +5,9 @@ tests/sites/nhandan_articles.toml (written for these tests), under new URLs, dat
 templates.
 
 * ``synd_a/``: "Thời Báo Hà Thành", a paper: 7 articles (robots.txt -> sitemap.xml, home).
-  ``synd_a_v2/`` is an overlay one day later: article A3 corrected (one paragraph), so a
-  re-crawl gives it a version 2 (a version, never a near-duplicate of itself).
+  ``synd_a_v2/`` is an overlay one day later: article A3 corrected (one paragraph; its sitemap
+  ``lastmod`` says so), so a re-crawl gives it a version 2 (a version, never a near-duplicate
+  of itself).
 * ``synd_b/``: "Tin Miền Tây", a regional portal with another template: 3 articles of its own
   and 5 of A's republished:
 
@@ -234,7 +235,7 @@ def edit_lightly(src: dict[str, Any]) -> dict[str, Any]:
 
 def sitemap(items: list[dict[str, Any]]) -> str:
     urls = "\n".join(
-        f"<url><loc>__BASE__{i['path']}</loc><lastmod>{i['published']}</lastmod></url>"
+        f"<url><loc>__BASE__{i['path']}</loc><lastmod>{i.get('modified') or i['published']}</lastmod></url>"
         for i in items
     )
     return (
@@ -314,6 +315,7 @@ def build() -> dict[str, Any]:
     a3["paragraphs"] = [*a3["paragraphs"][:-1], A3_CORRECTION]
     a3["modified"] = "2024-06-12T10:00:00+07:00"
     write(OUT_A2, a3["path"], a_article(a3))
+    write(OUT_A2, "sitemap.xml", sitemap([a3 if i["label"] == "A3" else i for i in a_list]))
 
     b_list = sorted(b_items.values(), key=lambda i: i["published"], reverse=True)
     for item in b_list:
