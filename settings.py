@@ -214,3 +214,22 @@ EXTENSIONS = {
 }
 # Shows the run report every extracted record, before dedup drops those already recorded.
 ITEM_PIPELINES = {**ITEM_PIPELINES, "monitoring.observe.ExtractedRecordObserver": 400}
+
+# --- Distributed crawling (distributed.addon, distributed.scheduler; docs/distributed.md) ---
+# One switch: a Redis URL here (-s REDIS_URL=redis://host:6379/0) makes this crawl one worker of
+# a shared crawl: scrapy-redis queue and dupefilter with leases, dedup index in Redis.
+ADDONS = {"distributed.addon.DistributedAddon": 0}
+REDIS_URL = ""
+# Keys are {REDIS_KEY_PREFIX}crawl:{crawl id}:...; the crawl id is REDIS_CRAWL_ID, else the
+# site profile's name, else the start hosts, so workers started with one command share a crawl.
+REDIS_KEY_PREFIX = "vnnews:"
+REDIS_CRAWL_ID = ""
+# Seconds between a worker's heartbeats; a worker silent for REDIS_WORKER_TIMEOUT is dead and
+# its leased requests go back into the queue for the others.
+REDIS_HEARTBEAT_INTERVAL = 5.0
+REDIS_WORKER_TIMEOUT = 60.0
+# A worker exits (reason "finished") once the shared queue is empty and nobody holds a lease
+# for this many seconds.
+REDIS_IDLE_CLOSE = 10.0
+# Only push the start requests into Redis and exit (`scrapy distributed seed`).
+REDIS_SEED_ONLY = False

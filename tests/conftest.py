@@ -162,6 +162,16 @@ def run_crawl(
     Settings: quick local defaults (no download delay, no autothrottle), then
     ``extra_settings`` (lists and dicts are passed as JSON). Output is captured as text.
     """
+    cmd, env = crawl_command(args, archive_dir, extra_settings)
+    return subprocess.run(
+        cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def crawl_command(
+    args: list[str], archive_dir: Path, extra_settings: dict[str, Any] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment ``run_crawl`` uses (for tests that Popen crawls)."""
     settings = {**FAST_CRAWL_SETTINGS, **(extra_settings or {})}
     cmd = [sys.executable, "-m", "scrapy", "crawl", "news", *args]
     cmd += ["-s", f"ARCHIVE_DIR={archive_dir}"]
@@ -171,9 +181,7 @@ def run_crawl(
     env = dict(os.environ)
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    return cmd, env
 
 
 @pytest.fixture(scope="session")
@@ -209,3 +217,14 @@ def site_server(tmp_path: Path) -> Iterator[Callable[..., RunningSite]]:
     finally:
         for site in started:
             stop_process(site.process)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis: 127.0.0.1:6379 if it answers, else a private redis-server (stopped by PID)."""
+    from tests.redisserver import running_redis
+
+    with running_redis() as url:
+        if url is None:
+            pytest.skip("no Redis at 127.0.0.1:6379 and no redis-server binary")
+        yield url

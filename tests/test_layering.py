@@ -21,7 +21,10 @@ ALLOWED: dict[str, set[str]] = {
     "spiders": {"vnnews", "archive"},
     "pipelines": {"vnnews", "extraction", "archive"},
     "monitoring": {"vnnews", "archive"},
-    "commands": {"vnnews", "extraction", "archive", "spiders", "pipelines", "monitoring"},
+    "distributed": {"vnnews"},
+    "commands": {
+        "vnnews", "extraction", "archive", "spiders", "pipelines", "monitoring", "distributed"
+    },
     "settings": set(),
 }
 #: third-party frameworks a package must not import
