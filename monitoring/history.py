@@ -77,7 +77,11 @@ def site_reports(paths: ArchivePaths, site: str) -> list[dict[str, Any]]:
     if not directory.is_dir():
         return []
     reports = [r for p in sorted(directory.glob("*.json")) if (r := read_report(p)) is not None]
-    return sorted(reports, key=lambda r: (str(r.get("started_at")), str(r.get("_path"))))
+    # a name taken in the same second gets "-N" before ".json": longer names came later
+    return sorted(
+        reports,
+        key=lambda r: (str(r.get("started_at")), len(str(r["_path"])), str(r["_path"])),
+    )
 
 
 def all_reports(paths: ArchivePaths) -> dict[str, list[dict[str, Any]]]:
