@@ -3,8 +3,9 @@
 An incremental crawl asks this module two questions about a URL it has archived before:
 
 * has a discovery source said the page changed since we last looked? (a sitemap
-  ``lastmod`` or feed ``updated`` newer than both our last check and the newest such date
-  we had already acted on; a listing or feed showing a title we have not seen for it);
+  ``lastmod`` or feed ``updated`` newer than the newest such date the sources gave when we
+  last fetched the page, or, when they gave none, newer than that fetch; a listing or feed
+  showing a title we have not seen for it);
 * is its re-check due under the site's policy? The policy is a list of ages after
   publication (``1h, 6h, 1d, 3d, 7d`` by default): a re-check is due once the article has
   passed an age it had not reached at our last check. After the last age, never (unless a
@@ -37,9 +38,11 @@ from vnnews.paths import ArchivePaths
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-#: kinds of state: an article (re-checked by policy) or another page (a listing, a section)
+#: kinds of state: an article (re-checked by policy), another page (a listing, a section),
+#: or a URL that redirects (fetched again only when a source says it changed)
 ARTICLE = "article"
 PAGE = "page"
+REDIRECT = "redirect"
 #: titles kept per URL (the newest ones); a listing showing another title means "changed"
 MAX_TITLES = 16
 #: recheck modes (``NEWS_RECHECK``)
@@ -169,11 +172,12 @@ def changed_by_source(
     """Why a source says the page changed since our last check (``"date"``/``"title"``), or None.
 
     ``dates`` are ``lastmod``/``updated`` values; ``titles`` are title digests. A date
-    counts when it is newer than our last check and than the newest source date we
-    already re-fetched for (so a date in the future triggers one re-fetch, not one per
-    run). A title counts only when titles were recorded for the URL and this one is new.
+    counts when it is newer than the newest source date seen when we last fetched the page
+    (the value moved: whatever the clocks say, and a date in the future triggers one
+    re-fetch, not one per run), or, when no source gave one then, newer than that fetch.
+    A title counts only when titles were recorded for the URL and this one is new.
     """
-    bar = max(d for d in (state.last_checked, state.source_mark) if d is not None)
+    bar = state.source_mark or state.last_checked
     if any(d is not None and d > bar for d in dates):
         return "date"
     if state.titles and any(t and t not in state.titles for t in titles):

@@ -36,6 +36,7 @@ from archive.recheck import (
     ARTICLE,
     MODES,
     PAGE,
+    REDIRECT,
     RecheckPolicy,
     RecheckStore,
     UrlState,
@@ -44,6 +45,7 @@ from archive.recheck import (
     parse_source_date,
     title_digest,
 )
+from vnnews.items import Page
 from vnnews.paths import ArchivePaths
 
 if TYPE_CHECKING:
@@ -64,6 +66,9 @@ TITLE_HINTS = ("feed_title", "sitemap_title")
 PUBLISHED_HINTS = ("sitemap_published", "feed_published")
 #: a link text shorter than this is navigation ("Xem tiếp"), not a title
 MIN_TITLE_CHARS = 16
+#: drops (by exception class name: the pipelines are not imported here) after which the page
+#: is fetched again next run instead of counting as checked
+RETRY_DROPS = frozenset({"ExtractionFailed"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -122,7 +127,9 @@ class RecheckGate:
         self._cache: dict[str, UrlState | None] = {}
         self._decided: dict[str, bool] = {}
         self._titles: dict[str, set[str]] = {}  # title digests seen this run, per URL
+        self._dates: dict[str, set[datetime]] = {}  # lastmod/updated seen this run, per URL
         self._pages: set[str] = set()  # non-article pages fetched this run
+        self._redirects: set[str] = set()  # URLs that answered with a redirect this run
         self.jobdir: Path | None = None
         self._reason = ""
 
@@ -157,6 +164,7 @@ class RecheckGate:
         )
         gate.jobdir = configure_jobdir(settings, site)
         crawler.signals.connect(gate._item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(gate._response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(gate._item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(gate._spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(gate._engine_stopped, signal=signals.engine_stopped)
@@ -200,28 +208,29 @@ class RecheckGate:
         digests = self._note_titles(url, hints, title)
         state = self.state(url)
         if state is None or self.mode == "all" or state.last_checked >= self.now:
+            self._note_dates(url, hints)
             return True  # new, everything wanted, or fetched earlier in this run
         if state.kind == PAGE:
             return self._want_page(url, hops=hops, pager=pager, listing_fresh=listing_fresh)
         earlier = self._decided.get(url)
         if earlier:
             return True  # already requested this run (the dupefilter drops the copy)
-        dates = [parse_source_date((hints or {}).get(k)) for k in DATE_HINTS]
+        dates = self._note_dates(url, hints)
         reason = changed_by_source(state, dates=dates, titles=digests)
         if reason is not None:
             if earlier is False:
-                self._inc("skipped_not_due", -1)
+                self._inc("skipped_not_due" if state.kind == ARTICLE else "skipped_redirect", -1)
             self._inc("changed_by_source")
             self._inc(f"changed_by_source/{reason}")
             self._decided[url] = True
             return True
         if earlier is False:
             return False
-        if self.policy.is_due(state, self.now):
+        if state.kind == ARTICLE and self.policy.is_due(state, self.now):
             self._inc("due")
             self._decided[url] = True
             return True
-        self._inc("skipped_not_due")
+        self._inc("skipped_not_due" if state.kind == ARTICLE else "skipped_redirect")
         self._decided[url] = False
         return False
 
@@ -249,6 +258,12 @@ class RecheckGate:
                 if title and changed_by_source(state, titles=[title_digest(title)]):
                     return True
         return False
+
+    def _note_dates(self, url: str, hints: dict[str, str] | None) -> list[datetime]:
+        found = [d for d in (parse_source_date((hints or {}).get(k)) for k in DATE_HINTS) if d]
+        if found:
+            self._dates.setdefault(url, set()).update(found)
+        return found
 
     def _note_titles(self, url: str, hints: dict[str, str] | None, title: str | None) -> list[str]:
         texts = [title or "", *((hints or {}).get(k, "") for k in TITLE_HINTS)]
@@ -281,6 +296,11 @@ class RecheckGate:
         if request.meta.get("kind") == "article":
             self._commit([self.normalise(request.url)], ARTICLE, {}, request.meta.get("hints"))
 
+    def _response_downloaded(self, response: Response, request: Request, spider: Any) -> None:
+        """A link that redirects (an old slug, a short URL): known once the run finishes."""
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            self._redirects.add(self.normalise(request.url))
+
     def _keys(self, response: Response) -> list[str]:
         urls = [*response.meta.get("redirect_urls", ()), response.url]
         return list(dict.fromkeys(self.normalise(u) for u in urls))
@@ -289,15 +309,24 @@ class RecheckGate:
         self._article_done(item, response)
 
     def _item_dropped(self, item: Any, response: Response, exception: Any, spider: Any) -> None:
-        # a record dropped as already recorded (unchanged text, known revisit) was checked;
-        # a page the pipelines could not turn into a record is fetched again next run
+        # Scrapy hands over the item as it entered the pipelines (the Page). Dropped as
+        # already recorded (unchanged text, known revisit) or as not an article: checked.
+        # A page the extractor failed on is fetched again next run.
+        if type(exception).__name__ in RETRY_DROPS:
+            return
         self._article_done(item, response)
 
     def _article_done(self, item: Any, response: Response | None) -> None:
-        if not isinstance(item, dict) or response is None:
+        if response is None:
+            return
+        if isinstance(item, Page):
+            record: dict[str, Any] = {"fetched_at": item.fetched_at.isoformat()}
+        elif isinstance(item, dict):
+            record = item
+        else:
             return
         try:
-            self._commit(self._keys(response), ARTICLE, item, response.meta.get("hints"))
+            self._commit(self._keys(response), ARTICLE, record, response.meta.get("hints"))
         except Exception as exc:  # state is an optimisation: never fail an item for it
             logger.warning("Could not store re-check state for %s: %s", response.url, exc)
             self._inc("errors")
@@ -321,7 +350,8 @@ class RecheckGate:
         states = []
         for url in urls:
             old = self.state(url)
-            marks = [d for d in (old.source_mark if old else None, *dates) if d is not None]
+            seen = [*dates, *self._dates.get(url, ())]
+            marks = [d for d in (old.source_mark if old else None, *seen) if d is not None]
             state = UrlState(
                 url=url,
                 kind=kind,
@@ -341,13 +371,13 @@ class RecheckGate:
             return
         updates = []
         if reason == "finished":
-            for url in sorted(self._pages):
-                old = self.state(url)
-                updates.append(
-                    UrlState(url, PAGE, old.first_seen if old else self.now, self.now)
-                    if old is None or old.kind == PAGE
-                    else old
-                )
+            for kind, urls in ((PAGE, self._pages), (REDIRECT, self._redirects - self._pages)):
+                self.prefetch(urls)
+                for url in sorted(urls):
+                    old = self.state(url)
+                    if old is None or old.kind == kind:
+                        first = old.first_seen if old else self.now
+                        updates.append(UrlState(url, kind, first, self.now))
         # titles seen for known articles we did not fetch: remembered, so a later listing
         # showing another title for them is noticed
         for url, digests in sorted(self._titles.items()):

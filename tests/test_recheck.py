@@ -143,6 +143,11 @@ def test_lastmod_newer_than_the_last_check_is_a_change_once() -> None:
     refetched = state(last_checked=T0 + H, source_mark=future)
     assert changed_by_source(refetched, dates=[future]) is None
     assert changed_by_source(refetched, dates=[future + H]) == "date"
+    # a lastmod that moved counts even when both values are older than our last check
+    # (a fixture's or a site's clock far behind ours)
+    old_mark = state(last_checked=T0, source_mark=T0 - 3 * D)
+    assert changed_by_source(old_mark, dates=[T0 - 3 * D]) is None
+    assert changed_by_source(old_mark, dates=[T0 - 2 * D]) == "date"
 
 
 def test_new_title_is_a_change_only_when_titles_are_known() -> None:

@@ -421,8 +421,8 @@ def _json_records(archive: Path, skip: set[Path]) -> list[dict[str, Any]]:
     return [json.loads(line) for path in files for line in path.read_text().splitlines()]
 
 
-def _crawl(url: str, archive: Path) -> None:
-    done = run_crawl(["-a", "site=nhandan", "-a", f"start_urls={url}"], archive)
+def _crawl(url: str, archive: Path, settings: dict[str, str] | None = None) -> None:
+    done = run_crawl(["-a", "site=nhandan", "-a", f"start_urls={url}"], archive, settings)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
 
@@ -441,7 +441,8 @@ def site_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteRuns]:
     first_json_files = set((archive / "json").glob("*.jsonl"))
     v2 = start_server(NHANDAN, tmp / "v2.log", overlay=NHANDAN_V2, port=v1.port)
     try:
-        _crawl(v2.url, archive)
+        # every archived article again (conditionally), not only the due/changed ones
+        _crawl(v2.url, archive, {"NEWS_RECHECK": "all"})
         statuses = [status for _, _, status in v2.requests()]
     finally:
         stop_process(v2.process)
