@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -41,6 +39,7 @@ from archive.reader import (
     warc_timestamp,
 )
 from pipelines.schema import SCHEMA_VERSION
+from vnnews.atomicfile import OutputError, check_target, replace_on_success
 from vnnews.profiles import ProfileRegistry, SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -128,6 +127,7 @@ class Reprocessor:
         self.by_digest: dict[str, list[tuple[str, Location]]] = {}
         self.revisits: list[ArchiveRecord] = []
         self.records: list[dict[str, Any]] = []
+        self.unreadable: list[Path] = []  # inputs that are not WARC/ARC files at all
         self._archive_index: CdxjIndex | bool | None = False
         self._pool: ProcessPoolExecutor | None = None
 
@@ -146,10 +146,13 @@ class Reprocessor:
 
     def _scan(self, files: list[Path]) -> Iterator[Task]:
         for path in files:
+            broken = self.stats["reader/broken_files"]
             for record in iter_records(path, self.stats):
                 task = self._consider(record)
                 if task is not None:
                     yield task
+            if self.stats["reader/broken_files"] > broken:
+                self.unreadable.append(path)
 
     def _consider(self, record: ArchiveRecord) -> Task | None:
         if record.rec_type == "revisit":
@@ -320,16 +323,13 @@ def assign_versions(records: list[dict[str, Any]], stats: Counter[str]) -> list[
 
 
 def write_jsonl(records: list[dict[str, Any]], output: str) -> None:
-    lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+    """Write the records; a file target is replaced only once it is complete."""
+    lines = (json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
     if output == "-":
-        sys.stdout.write(lines)
+        sys.stdout.writelines(lines)
         return
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-        out.write(lines)
-    os.replace(tmp, target)
+    with replace_on_success(output) as out:
+        out.writelines(lines)
 
 
 def summary(stats: Counter[str], files: int) -> str:
@@ -379,9 +379,28 @@ class Command(ScrapyCommand):
             print(f"error: no such WARC file: {', '.join(missing)}", file=sys.stderr)
             self.exitcode = 1
             return
+        if opts.output != "-":
+            try:
+                check_target(opts.output)
+            except OutputError as exc:
+                self._fail(str(exc), 2)
+                return
         registry = ProfileRegistry.load(self.settings.getlist("NEWS_PROFILE_DIRS"))
         archive_dir = None if opts.no_archive else Path(self.settings.get("ARCHIVE_DIR", "data"))
         processor = Reprocessor(registry, archive_dir, jobs=opts.jobs)
         records = processor.run(files)
-        write_jsonl(records, opts.output)
+        if processor.unreadable:
+            names = ", ".join(str(p) for p in processor.unreadable)
+            print(summary(processor.stats, len(files)), file=sys.stderr)
+            self._fail(f"not a WARC or ARC file: {names}; nothing written", 1)
+            return
+        try:
+            write_jsonl(records, opts.output)
+        except OutputError as exc:
+            self._fail(str(exc), 1)
+            return
         print(summary(processor.stats, len(files)), file=sys.stderr)
+
+    def _fail(self, message: str, code: int) -> None:
+        print(f"error: {message}", file=sys.stderr)
+        self.exitcode = code
