@@ -103,7 +103,7 @@ DEDUP_BACKEND = "sqlite"
 DEDUP_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEDUP_REDIS_PREFIX = "vnnews:dedup:"
 # Re-crawls send If-None-Match / If-Modified-Since from the URL's last capture.
-CONDITIONAL_REQUESTS_ENABLED = True
+DEDUP_CONDITIONAL_REQUESTS = True
 
 # --- Replay and offline re-runs (archive.cdxj, archive.httpcache, scrapy wayback) ----
 # ARCHIVE_DIR/index/index.cdxj is kept up to date as WARC files close (pywb format).
@@ -127,6 +127,9 @@ JSONL_FSYNC = False
 # the exit code (vnnews.outcome; table in docs/settings.md).
 EXTENSIONS = {
     "spiders.guard.RunGuard": 0,
+    # The one owner of the crawl's archive state (archive.extension): opens the WARC writer,
+    # the dedup index and the CDXJ updates, closes them when the spider closes.
+    "archive.extension.ArchiveExtension": 100,
 }
 # Item log lines name the URL and the reason, never the item (a page's HTML body).
 LOG_FORMATTER = "pipelines.logformatter.ItemLogFormatter"

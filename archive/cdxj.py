@@ -13,9 +13,9 @@ timestamp, then ``url``, ``mime`` (``warc/revisit`` for revisits), ``mime-detect
 warcinfo and ``application/warc-fields`` records are not indexed, as in pywb; nor are
 ``metadata`` records (see ``_INDEXED_TYPES``).
 
-``ARCHIVE_DIR/index/index.cdxj`` is kept sorted; ``update_index`` (called by the WARC
-writer when it closes a file) merges one file's lines in and replaces the index
-atomically.
+``ARCHIVE_DIR/index/index.cdxj`` is kept sorted; ``update_index`` (called by
+``archive.extension`` each time the WARC writer closes a file) merges one file's lines in
+and replaces the index atomically.
 
 One deliberate difference from pywb's indexer, in the archive index only: a
 ``server-not-modified`` revisit (a 304 to a conditional re-crawl) keeps its own URL key
@@ -37,7 +37,7 @@ import heapq
 import json
 import logging
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,11 +46,11 @@ from typing import Any
 import surt  # type: ignore[import-untyped]
 
 from archive.reader import ArchiveRecord, Stats, iter_records, warc_timestamp
+from archive.recordbuilder import PROFILE_NOT_MODIFIED
+from vnnews.paths import ArchivePaths
 
 logger = logging.getLogger(__name__)
 
-INDEX_NAME = "index.cdxj"
-NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # pywb also indexes ``metadata`` records; we do not: the extraction pipeline writes a
 # metadata record (the article JSON) with the page's own URL, and replay of that URL
 # must land on the page, not on the JSON.
@@ -151,17 +151,16 @@ def update_index(archive_dir: Path, warc_path: Path) -> None:
     The index stays sorted and is replaced atomically (write to a temporary file in
     the same directory, then rename); an ``flock`` on ``index/.lock`` serialises
     concurrent writers. Filenames are relative to ``ARCHIVE_DIR/warc/``."""
-    archive_dir = Path(archive_dir)
+    paths = ArchivePaths.of(archive_dir)
     warc_path = Path(warc_path)
-    index_dir = archive_dir / "index"
-    index_dir.mkdir(parents=True, exist_ok=True)
+    paths.index_dir.mkdir(parents=True, exist_ok=True)
     new_lines = index_warc(warc_path)
-    name = _relative_name(archive_dir, warc_path)
+    name = _relative_name(paths.warc_dir, warc_path)
     if name != warc_path.name:
         new_lines = sorted(_rename(line, name) for line in new_lines)
-    index_path = index_dir / INDEX_NAME
+    index_path = paths.cdxj
     refs = _not_modified_refs(warc_path)
-    with (index_dir / ".lock").open("a") as lock:
+    with paths.cdxj_lock.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if refs:
             new_lines = _point_at_originals(new_lines, refs, index_path)
@@ -173,7 +172,7 @@ def _not_modified_refs(warc_path: Path) -> dict[tuple[str, str], str]:
     """(url key, timestamp) of each server-not-modified revisit → its original's timestamp."""
     refs = {}
     for record in iter_records(warc_path):
-        if record.rec_type != "revisit" or record.header("WARC-Profile") != NOT_MODIFIED:
+        if record.rec_type != "revisit" or record.header("WARC-Profile") != PROFILE_NOT_MODIFIED:
             continue
         refers_date = record.header("WARC-Refers-To-Date")
         if record.url and refers_date:
@@ -212,9 +211,9 @@ def _point_at_originals(
     return sorted(out)
 
 
-def _relative_name(archive_dir: Path, warc_path: Path) -> str:
+def _relative_name(warc_dir: Path, warc_path: Path) -> str:
     try:
-        return warc_path.resolve().relative_to((archive_dir / "warc").resolve()).as_posix()
+        return warc_path.resolve().relative_to(warc_dir.resolve()).as_posix()
     except ValueError:
         return warc_path.name
 
@@ -227,7 +226,9 @@ def _rename(line: str, filename: str) -> str:
 
 
 def _rewrite(index_path: Path, new_lines: list[str], replace: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=index_path.parent)
+    # created like any other file (mode 0666 less the umask), not 0600 as mkstemp would
+    tmp_name = str(index_path.parent / f".index-{os.getpid()}-{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             if index_path.exists():

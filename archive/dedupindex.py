@@ -8,11 +8,13 @@ One interface, :class:`DedupIndex`, three kinds of facts:
 
 Back ends: :class:`SqliteDedupIndex` (default, ``ARCHIVE_DIR/index/dedup.sqlite3``, WAL)
 and :class:`RedisDedupIndex` (redis-py, for distributed crawls). Both are thread-safe.
+In a crawl the index is opened and closed by ``archive.extension.ArchiveExtension``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -20,11 +22,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
+from vnnews.paths import ArchivePaths
 
-_CRAWLER_ATTR = "_vnnews_dedup_index"
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 @dataclass(frozen=True)
@@ -91,30 +92,19 @@ class DedupIndex(ABC):
     def close(self) -> None:
         """Release connections."""
 
-    @classmethod
-    def for_crawler(cls, crawler: Crawler) -> DedupIndex:
-        """The crawler's shared index (opened on first use, closed with the spider)."""
-        index: DedupIndex | None = getattr(crawler, _CRAWLER_ATTR, None)
-        if index is None:
-            from scrapy import signals
-
-            index = open_dedup_index(crawler.settings)
-            setattr(crawler, _CRAWLER_ATTR, index)
-            crawler.signals.connect(index.close, signal=signals.engine_stopped)
-        return index
-
 
 def open_dedup_index(settings: BaseSettings) -> DedupIndex:
     """Open the back end named by ``DEDUP_BACKEND`` ("sqlite" or "redis")."""
     from scrapy.exceptions import NotConfigured
 
-    backend = (settings.get("DEDUP_BACKEND") or "sqlite").lower()
+    backend = str(settings["DEDUP_BACKEND"]).lower()
     if backend == "sqlite":
-        path = Path(settings.get("ARCHIVE_DIR", "data")) / "index" / "dedup.sqlite3"
-        return SqliteDedupIndex(path)
+        return SqliteDedupIndex(ArchivePaths.of(settings["ARCHIVE_DIR"]).dedup_db)
     if backend == "redis":
-        url = settings.get("DEDUP_REDIS_URL") or "redis://127.0.0.1:6379/0"
-        prefix = settings.get("DEDUP_REDIS_PREFIX") or "vnnews:dedup:"
+        url = settings["DEDUP_REDIS_URL"]
+        prefix = settings["DEDUP_REDIS_PREFIX"]
+        if not url or not prefix:
+            raise NotConfigured("set DEDUP_REDIS_URL and DEDUP_REDIS_PREFIX for the redis back end")
         return RedisDedupIndex.from_url(url, prefix=prefix)
     raise NotConfigured(f"DEDUP_BACKEND must be 'sqlite' or 'redis', not {backend!r}")
 
@@ -144,6 +134,9 @@ class SqliteDedupIndex(DedupIndex):
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # create the file ourselves, so its mode is 0666 less the umask like every other
+        # output (SQLite would use 0644 whatever the umask); the WAL files take its mode
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666))
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)

@@ -20,14 +20,16 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from archive.cdxj import INDEX_NAME, CdxEntry, CdxjIndex, index_warc, parse_line
-from archive.reader import ArchiveRecord, PayloadError, dechunk, read_record_at, warc_timestamp
+from archive.cdxj import CdxEntry, CdxjIndex, index_warc, parse_line
+from archive.payload import PayloadError, dechunk
+from archive.reader import ArchiveRecord, read_record_at, warc_timestamp
+from vnnews.paths import ARCHIVE_SUFFIXES, ArchivePaths
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -36,15 +38,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _HOP_HEADERS = frozenset({"transfer-encoding", "content-length", "connection", "keep-alive"})
-_WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
 
 
 class WarcCacheStorage:
     """``HTTPCACHE_STORAGE`` backed by the WARC archive and its CDXJ index."""
 
     def __init__(self, settings: BaseSettings) -> None:
-        root = settings.get("HTTPCACHE_ARCHIVE_DIR") or settings.get("ARCHIVE_DIR") or "data"
-        self.archive_dir = Path(root)
+        root = settings["HTTPCACHE_ARCHIVE_DIR"] or settings["ARCHIVE_DIR"]
+        if not root:
+            raise NotConfigured("set HTTPCACHE_ARCHIVE_DIR or ARCHIVE_DIR to the archive to read")
+        self.paths = ArchivePaths.of(root)
+        self.archive_dir = self.paths.root
         self.index = CdxjIndex(())
         self.stats: Any = None
         self.counts: Counter[str] = Counter()
@@ -61,17 +65,17 @@ class WarcCacheStorage:
         pass
 
     def _load_index(self) -> CdxjIndex:
-        path = self.archive_dir / "index" / INDEX_NAME
+        path = self.paths.cdxj
         if path.exists():
             return CdxjIndex.from_file(path)
-        warc_dir = self.archive_dir / "warc"
-        files = sorted(p for p in warc_dir.rglob("*") if p.name.endswith(_WARC_SUFFIXES))
+        warc_dir = self.paths.warc_dir
+        files = sorted(p for p in warc_dir.rglob("*") if p.name.endswith(ARCHIVE_SUFFIXES))
         if not files:
             logger.error(
-                "WARC cache: no index/%s and no WARC files under %s; every request misses "
+                "WARC cache: no %s and no WARC files under %s; every request misses "
                 "(set ARCHIVE_DIR or HTTPCACHE_ARCHIVE_DIR to a crawl's archive)",
-                INDEX_NAME,
-                self.archive_dir,
+                path,
+                warc_dir,
             )
             return CdxjIndex(())
         logger.warning("WARC cache: no CDXJ index; indexing %d WARC files in memory", len(files))
@@ -121,7 +125,7 @@ class WarcCacheStorage:
         return chosen[-1] if chosen else None
 
     def _read(self, entry: CdxEntry) -> ArchiveRecord | None:
-        record = read_record_at(self.archive_dir / "warc" / entry.filename, entry.offset)
+        record = read_record_at(self.paths.warc_dir / entry.filename, entry.offset)
         if record is None:
             self._inc("httpcache/warc_read_errors")
         return record

@@ -26,28 +26,28 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
-from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
 from archive.dedupindex import Capture, DedupIndex
+from archive.extension import ArchiveExtension
 from archive.handler import WIRE_META_KEY
-from archive.writer import (
+from archive.reader import read_http_record
+from archive.recordbuilder import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
     RawHttpHeaders,
-    RecordLocation,
-    WarcFileWriter,
     build_request,
     build_response,
     build_revisit,
     http_headers,
     new_record_id,
-    read_http_record,
+    payload_digest,
     warc_date,
 )
+from archive.warcwriter import RecordLocation, WarcFileWriter
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -152,7 +152,7 @@ class WarcWriterMiddleware:
         self.writer = writer
         self.index = index
         self.conditional = index is not None and crawler.settings.getbool(
-            "CONDITIONAL_REQUESTS_ENABLED", True
+            "DEDUP_CONDITIONAL_REQUESTS"
         )
         # digest lookup, write and index update happen as one step, so two identical
         # payloads in flight cannot both become full responses
@@ -160,20 +160,15 @@ class WarcWriterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcWriterMiddleware:
-        if not crawler.settings.getbool("WARC_ENABLED", True):
+        if not crawler.settings.getbool("WARC_ENABLED"):
             raise NotConfigured("WARC writing is off; set WARC_ENABLED=True to archive")
-        writer = WarcFileWriter.for_crawler(crawler)
-        index = (
-            DedupIndex.for_crawler(crawler)
-            if crawler.settings.getbool("DEDUP_ENABLED", True)
-            else None
-        )
-        mw = cls(crawler, writer, index)
-        crawler.signals.connect(mw._spider_opened, signal=signals.spider_opened)
-        return mw
-
-    def _spider_opened(self) -> None:
-        logger.info("Writing WARC files to %s", self.writer.warc_dir)
+        archive = crawler.get_extension(ArchiveExtension)
+        if archive is None or archive.writer is None:
+            raise NotConfigured(
+                "the WARC writer is not open: enable archive.extension.ArchiveExtension in"
+                " EXTENSIONS"
+            )
+        return cls(crawler, archive.writer, archive.index)
 
     def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
@@ -274,7 +269,7 @@ class WarcWriterMiddleware:
         if not_modified:
             original = ex.conditional
         elif ex.status == 200 and ex.body:
-            original = self.index.first_capture(self.payload_digest(ex))
+            original = self.index.first_capture(payload_digest(ex.body))
         if original is None:
             return None
         profile = PROFILE_NOT_MODIFIED if not_modified else PROFILE_IDENTICAL
@@ -282,7 +277,7 @@ class WarcWriterMiddleware:
             ex.url,
             ex.response_headers,
             profile=profile,
-            payload_digest=original.payload_digest or self.payload_digest(ex),
+            payload_digest=original.payload_digest or payload_digest(ex.body),
             refers_to={"uri": original.uri, "date": original.date, "record_id": original.record_id},
             **common,
         )
@@ -290,14 +285,6 @@ class WarcWriterMiddleware:
         self._inc("archive/revisits")
         self._inc("dedup/not_modified" if not_modified else "dedup/revisits")
         return Outcome(location, revisit=True, not_modified=not_modified, refers_to=original)
-
-    @staticmethod
-    def payload_digest(ex: Exchange) -> str:
-        from warcio.utils import Digester
-
-        digester = Digester("sha1")
-        digester.update(ex.body)
-        return str(digester)
 
     def _write(
         self, ex: Exchange, record: Any, request_id: str, response_id: str

@@ -3,8 +3,7 @@
 ``decode_payload(raw, headers)`` undoes chunked Transfer-Encoding (when the body is still
 chunked: some tools store it de-chunked but keep the header) and every Content-Encoding
 (gzip, deflate, br, identity), innermost last. ``PayloadError`` is raised for a body that
-cannot be decoded. ``archive.reader`` uses this for ``ArchiveRecord.payload()`` and
-re-exports these names.
+cannot be decoded. ``archive.reader`` uses this for ``ArchiveRecord.payload()``.
 """
 
 from __future__ import annotations
@@ -14,9 +13,6 @@ import zlib
 from collections.abc import Sequence
 
 import brotli  # type: ignore[import-untyped]
-
-__all__ = ["PayloadError", "dechunk", "decode_payload"]
-
 
 class PayloadError(ValueError):
     """The HTTP payload cannot be decoded (bad chunking or Content-Encoding)."""

@@ -12,7 +12,10 @@ crawl archive needs on top:
   ``truncated=True``;
 * ``ArchiveRecord.payload()`` gives the HTTP body with chunked Transfer-Encoding and
   Content-Encoding (gzip, deflate, br) decoded, for extraction. ``raw_payload`` keeps the
-  bytes as stored. The decoding is ``archive.payload``, whose names are re-exported here.
+  bytes as stored. The decoding is ``archive.payload``.
+
+``read_http_record`` reads back one response record our writer wrote (also from a file still
+``.open``), as the WARC middleware does to hand on a 304's original.
 """
 
 from __future__ import annotations
@@ -34,22 +37,8 @@ from warcio.bufferedreaders import ChunkedDataException
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from archive.payload import PayloadError, dechunk, decode_payload
-
-__all__ = [
-    "DEFAULT_MAX_PAYLOAD",
-    "ArchiveRecord",
-    "Headers",
-    "PayloadError",
-    "Stats",
-    "dechunk",
-    "decode_payload",
-    "iter_records",
-    "parse_warc_date",
-    "read_record_at",
-    "sha1_base32",
-    "warc_timestamp",
-]
+from archive.payload import decode_payload
+from vnnews.paths import OPEN_SUFFIX
 
 logger = logging.getLogger(__name__)
 
@@ -444,3 +433,30 @@ def read_record_at(
         _count(stats, "reader/broken_records")
         logger.warning("%s: cannot read record at offset %d (%s)", path, offset, _one_line(exc))
     return None
+
+
+def read_http_record(
+    warc_dir: Path, filename: str, offset: int
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Read back one response record: status, HTTP headers, payload as received.
+
+    The payload keeps its Content-Encoding (it is what the server sent). Looks for the
+    closed file first, then for the same file still being written (``.open``). Raises
+    ``ValueError`` when no response record starts at ``offset``.
+    """
+    path = warc_dir / filename
+    if not path.exists():
+        path = warc_dir / (filename + OPEN_SUFFIX)
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        for record in ArchiveIterator(stream):
+            if record.rec_type != "response" or record.http_headers is None:
+                raise ValueError(f"{filename}@{offset} is a {record.rec_type} record")
+            status = int(record.http_headers.get_statuscode())
+            headers = [
+                (name, value)
+                for name, value in record.http_headers.headers
+                if name.lower() != "x-archive-orig-transfer-encoding"
+            ]
+            return status, headers, record.raw_stream.read()
+    raise ValueError(f"no record at {filename}@{offset}")

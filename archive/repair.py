@@ -4,7 +4,7 @@ A file left behind by a dead writer process is scanned gzip member by gzip membe
 counts when it inflates cleanly and holds exactly one complete WARC record. The file is cut
 after the last good member and renamed (``.open`` dropped), or removed when nothing in it is
 valid. Files whose writer still runs are left alone: another process's by its PID, this
-process's by :data:`_LIVE_FILES`, which :class:`archive.writer.WarcFileWriter` keeps up to date.
+process's by :data:`LIVE_FILES`, which :class:`archive.warcwriter.WarcFileWriter` keeps up to date.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from vnnews.paths import OPEN_SUFFIX, WARC_SUFFIX
+
 logger = logging.getLogger(__name__)
 
 # ``.open`` files this process is writing (several crawlers may share one process and one
 # ARCHIVE_DIR); start-up repair must not touch them, but may repair an older file that only
 # carries our PID because PIDs are reused (containers restart with the same PIDs).
-_LIVE_FILES: set[str] = set()
+LIVE_FILES: set[str] = set()
 
 
 def _complete_record(data: bytes) -> bool:
@@ -69,13 +71,15 @@ def valid_prefix(path: Path, chunk_size: int = 1 << 20) -> tuple[int, int]:
 
 def _owner_alive(path: Path) -> bool:
     """Whether the process named in the file name still runs on this host."""
-    pid_text = path.name.removesuffix(".warc.gz.open").rpartition("-")[2]
+    pid_text = path.name.removesuffix(WARC_SUFFIX + OPEN_SUFFIX).rpartition("-")[2]
     host = socket.gethostname().split(".")[0] or "localhost"
-    if not pid_text.isdigit() or not path.name.endswith(f"-{host}-{pid_text}.warc.gz.open"):
+    if not pid_text.isdigit() or not path.name.endswith(
+        f"-{host}-{pid_text}{WARC_SUFFIX}{OPEN_SUFFIX}"
+    ):
         return False
     pid = int(pid_text)
     if pid == os.getpid():  # ours: live if a writer of this process has it open
-        return str(path) in _LIVE_FILES
+        return str(path) in LIVE_FILES
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -92,7 +96,7 @@ def repair_open_file(path: Path, stats: Any = None) -> Path | None:
     """
     size = path.stat().st_size
     good_end, records = valid_prefix(path)
-    final = path.with_name(path.name.removesuffix(".open"))
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
     if stats is not None:
         stats.inc_value("archive/repaired_files")
         stats.inc_value("archive/repaired_bytes_dropped", size - good_end)
@@ -117,7 +121,7 @@ def repair_open_file(path: Path, stats: Any = None) -> Path | None:
 def repair_open_files(warc_dir: Path, stats: Any = None) -> list[Path]:
     """Repair every ``*.warc.gz.open`` in ``warc_dir`` whose writer process is gone."""
     repaired = []
-    for path in sorted(warc_dir.glob("*.warc.gz.open")):
+    for path in sorted(warc_dir.glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
         if _owner_alive(path):
             logger.info("Leaving %s alone: its writer process is still running", path.name)
             continue

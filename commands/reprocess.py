@@ -30,16 +30,13 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from archive.cdxj import INDEX_NAME, CdxjIndex, url_key
-from archive.reader import (
-    ArchiveRecord,
-    PayloadError,
-    iter_records,
-    read_record_at,
-    warc_timestamp,
-)
+from archive.cdxj import CdxjIndex, url_key
+from archive.payload import PayloadError
+from archive.reader import ArchiveRecord, iter_records, read_record_at, warc_timestamp
+from archive.versions import VersionLedger, version_key
 from pipelines.schema import SCHEMA_VERSION
 from vnnews.atomicfile import OutputError, check_target, replace_on_success
+from vnnews.paths import ArchivePaths
 from vnnews.profiles import ProfileRegistry, SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -259,11 +256,12 @@ class Reprocessor:
             entry = index.original(revisit.payload_digest, before=warc_timestamp(revisit.date))
         if entry is None:
             return None
-        return read_record_at(self.archive_dir / "warc" / entry.filename, entry.offset, self.stats)
+        warc_dir = ArchivePaths.of(self.archive_dir).warc_dir
+        return read_record_at(warc_dir / entry.filename, entry.offset, self.stats)
 
     def _load_archive_index(self) -> CdxjIndex | None:
         if self._archive_index is False:
-            path = self.archive_dir / "index" / INDEX_NAME if self.archive_dir else None
+            path = ArchivePaths.of(self.archive_dir).cdxj if self.archive_dir else None
             self._archive_index = (
                 CdxjIndex.from_file(path, self.stats) if path and path.exists() else None
             )
@@ -297,27 +295,22 @@ def _capture_order(record: dict[str, Any]) -> tuple[str, str, int]:
     return (str(record.get("fetched_at")), str(warc.get("filename")), int(warc.get("offset", 0)))
 
 
+def _article_order(record: dict[str, Any]) -> tuple[str, tuple[str, str, int]]:
+    key = version_key(record)
+    article = key[0] if key else str(record.get("canonical_url") or record.get("url"))
+    return article, _capture_order(record)
+
+
 def assign_versions(records: list[dict[str, Any]], stats: Counter[str]) -> list[dict[str, Any]]:
-    """Dedup as the crawl does: one record per (canonical URL, text), numbered in capture
-    order; sorted by canonical URL then version."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        key = str(record.get("canonical_url") or record.get("url"))
-        groups.setdefault(key, []).append(record)
+    """Dedup as the crawl does (``archive.versions``): one record per (canonical URL, text),
+    numbered in capture order; sorted by canonical URL then version."""
+    ledger = VersionLedger()
     out = []
-    for key in sorted(groups):
-        seen: set[str] = set()
-        previous: str | None = None
-        for record in sorted(groups[key], key=_capture_order):
-            digest = str(record.get("text_digest"))
-            if digest in seen:
-                stats["reprocess/unchanged_text"] += 1
-                continue
-            seen.add(digest)
-            record["version"] = len(seen)
-            record["previous"] = previous
-            previous = str(record.get("id"))
+    for record in sorted(records, key=_article_order):
+        if ledger.add(record):
             out.append(record)
+        else:
+            stats["reprocess/unchanged_text"] += 1
     stats["reprocess/records"] = len(out)
     return out
 
@@ -386,7 +379,7 @@ class Command(ScrapyCommand):
                 self._fail(str(exc), 2)
                 return
         registry = ProfileRegistry.load(self.settings.getlist("NEWS_PROFILE_DIRS"))
-        archive_dir = None if opts.no_archive else Path(self.settings.get("ARCHIVE_DIR", "data"))
+        archive_dir = None if opts.no_archive else Path(self.settings["ARCHIVE_DIR"])
         processor = Reprocessor(registry, archive_dir, jobs=opts.jobs)
         records = processor.run(files)
         if processor.unreadable:

@@ -22,19 +22,18 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 
-from archive.cdxj import INDEX_NAME, update_index
+from archive.cdxj import update_index
+from vnnews.paths import ARCHIVE_SUFFIXES, ArchivePaths
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PYWB_BIN = PROJECT_ROOT / ".venv-pywb" / "bin" / "wayback"
-WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
 
 
 def pywb_binary(settings: BaseSettings) -> str | None:
     """``WAYBACK_PYWB_BIN``, else the project's ``.venv-pywb``, else ``wayback`` on PATH."""
-    configured = settings.get("WAYBACK_PYWB_BIN") or ""
+    configured = str(settings["WAYBACK_PYWB_BIN"])
     if configured:
-        found = shutil.which(configured)
-        return found
+        return shutil.which(configured)
     if DEFAULT_PYWB_BIN.exists():
         return str(DEFAULT_PYWB_BIN)
     return shutil.which("wayback")
@@ -44,15 +43,15 @@ def warc_files(warc_dir: Path) -> list[Path]:
     """Closed WARC/ARC files under ``warc_dir`` (``.open`` files are still being written)."""
     if not warc_dir.is_dir():
         return []
-    return sorted(p for p in warc_dir.rglob("*") if p.name.endswith(WARC_SUFFIXES))
+    return sorted(p for p in warc_dir.rglob("*") if p.name.endswith(ARCHIVE_SUFFIXES))
 
 
 def write_config(archive_dir: Path, conf_dir: Path, collection: str) -> Path:
     """A pywb ``config.yaml`` in ``conf_dir`` serving ``archive_dir`` as ``collection``."""
-    archive_dir = archive_dir.resolve()
+    paths = ArchivePaths.of(archive_dir.resolve())
     conf_dir.mkdir(parents=True, exist_ok=True)
-    index = archive_dir / "index" / INDEX_NAME
-    warcs = archive_dir / "warc"
+    index = paths.cdxj
+    warcs = paths.warc_dir
     text = (
         "# Written by `scrapy wayback`: replay of this archive in pywb.\n"
         "# Run pywb by hand with: wayback -b 127.0.0.1 -p 8080 -d <this directory>\n"
@@ -73,12 +72,13 @@ def _yaml_str(value: str) -> str:
 def ensure_index(archive_dir: Path, rebuild: bool = False) -> int:
     """Index every closed WARC file if there is no index yet (or ``rebuild``);
     returns the number of files indexed."""
-    index = archive_dir / "index" / INDEX_NAME
+    paths = ArchivePaths.of(archive_dir)
+    index = paths.cdxj
     if index.exists() and not rebuild:
         return 0
     if rebuild:
         index.unlink(missing_ok=True)
-    files = warc_files(archive_dir / "warc")
+    files = warc_files(paths.warc_dir)
     for path in files:
         update_index(archive_dir, path)
     return len(files)
@@ -115,18 +115,19 @@ class Command(ScrapyCommand):
         if not opts.collection.isidentifier():
             raise UsageError("--collection must be letters, digits and _")
         assert self.settings is not None
-        archive_dir = Path(self.settings.get("ARCHIVE_DIR", "data"))
+        paths = ArchivePaths.of(self.settings["ARCHIVE_DIR"])
+        archive_dir = paths.root
         binary = pywb_binary(self.settings)
         if binary is None:
             self._fail("pywb not found; run make venv")
             return
-        if not warc_files(archive_dir / "warc"):
-            self._fail(f"no WARC files in {archive_dir / 'warc'}; crawl first (or set ARCHIVE_DIR)")
+        if not warc_files(paths.warc_dir):
+            self._fail(f"no WARC files in {paths.warc_dir}; crawl first (or set ARCHIVE_DIR)")
             return
         indexed = ensure_index(archive_dir, rebuild=opts.reindex)
         if indexed:
-            print(f"indexed {indexed} WARC files into {archive_dir / 'index' / INDEX_NAME}")
-        conf_dir = archive_dir / "pywb"
+            print(f"indexed {indexed} WARC files into {paths.cdxj}")
+        conf_dir = paths.pywb_dir
         write_config(archive_dir, conf_dir, opts.collection)
         url = f"http://127.0.0.1:{opts.port}/{opts.collection}/"
         print(f"pywb replay of {archive_dir.resolve()}: browse {url}  (Ctrl-C to stop)")

@@ -8,6 +8,9 @@ Items are article record dicts (from the extraction pipeline) with ``canonical_u
 * text already stored (an HTML-only change, a revisit, a 304) -> dropped
   (:class:`UnchangedText` / :class:`KnownRevisit`).
 
+The rule itself is ``archive.versions`` (shared with ``scrapy reprocess``); the index is the
+one ``archive.extension.ArchiveExtension`` opened for the crawl.
+
 A version is committed to the index only once the item has passed every pipeline
 (``item_scraped``), so a crawl killed before the JSON line is written re-emits the
 article on the next run instead of losing it. Items in flight are tracked in memory so
@@ -16,8 +19,6 @@ two copies of one article in the same run (AMP and canonical, say) give one reco
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -26,6 +27,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
 from archive.dedupindex import DedupIndex
+from archive.extension import ArchiveExtension
+from archive.versions import next_version, version_key
+from extraction.article import record_id
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -44,20 +48,6 @@ class KnownRevisit(DropItem):
     """A revisit (same payload, or 304) of an article version already recorded."""
 
 
-def version_id(canonical_url: str, text_digest: str) -> str:
-    """Stable id of one article version (same formula as ``extraction.article``)."""
-    raw = hashlib.sha1(f"{canonical_url}\n{text_digest}".encode()).digest()
-    return base64.b32encode(raw).decode("ascii").lower()
-
-
-def _key(item: dict[str, Any]) -> tuple[str, str] | None:
-    canonical = item.get("canonical_url") or item.get("url")
-    digest = item.get("text_digest")
-    if not canonical or not digest:
-        return None
-    return str(canonical), str(digest)
-
-
 class DedupPipeline:
     def __init__(self, crawler: Crawler, index: DedupIndex) -> None:
         self.crawler = crawler
@@ -67,9 +57,15 @@ class DedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
-        if not crawler.settings.getbool("DEDUP_ENABLED", True):
+        if not crawler.settings.getbool("DEDUP_ENABLED"):
             raise NotConfigured("JSON record dedup is off; set DEDUP_ENABLED=True to enable it")
-        pipeline = cls(crawler, DedupIndex.for_crawler(crawler))
+        archive = crawler.get_extension(ArchiveExtension)
+        if archive is None or archive.index is None:
+            raise NotConfigured(
+                "the dedup index is not open: enable archive.extension.ArchiveExtension in"
+                " EXTENSIONS"
+            )
+        pipeline = cls(crawler, archive.index)
         crawler.signals.connect(pipeline._item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(pipeline._item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline._item_dropped, signal=signals.item_error)
@@ -82,13 +78,13 @@ class DedupPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, dict):
             return item
-        key = _key(item)
+        key = version_key(item)
         if key is None:
             self._inc("dedup/missing_fields")
             logger.warning("Record without canonical_url/text_digest: %s", item.get("url"))
             return item
         canonical, digest = key
-        item["id"] = item.get("id") or version_id(canonical, digest)
+        item["id"] = item.get("id") or record_id(canonical, digest)
         warc = item.get("warc") or {}
         revisit = bool(warc.get("revisit"))
         if warc:
@@ -107,9 +103,9 @@ class DedupPipeline:
             self._release(item)
             raise
         number = max(latest.version if latest else 0, self.pending_versions.get(canonical, 0))
-        item["version"] = number + 1
-        item["previous"] = self._previous(canonical, number, latest)
-        self.pending_versions[canonical] = number + 1
+        newest = (number, self._previous(canonical, number, latest)) if number else None
+        item["version"], item["previous"] = next_version(newest)
+        self.pending_versions[canonical] = item["version"]
         self._inc("dedup/new_versions" if number else "dedup/new_articles")
         return item
 
@@ -126,7 +122,7 @@ class DedupPipeline:
         return str(latest.record_id) if latest else None
 
     def _release(self, item: Any) -> tuple[str, str] | None:
-        key = _key(item) if isinstance(item, dict) else None
+        key = version_key(item) if isinstance(item, dict) else None
         if key is None or self.pending.get(key) is not item:
             return None
         del self.pending[key]

@@ -22,9 +22,10 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from archive.extension import ArchiveExtension
 from extraction.article import ExtractionError, extract_page
-from vnnews.config import checked
 from pipelines.schema import SCHEMA_VERSION
+from vnnews.config import checked
 from vnnews.items import Page
 from vnnews.profiles import ProfileRegistry, SiteProfile
 
@@ -139,10 +140,10 @@ class ExtractionPipeline:
         return record
 
     async def _write_metadata(self, page: Page, record: dict[str, Any]) -> None:
-        """A WARC ``metadata`` record after the response, holding the extracted article."""
-        from archive.writer import WarcFileWriter
-
-        writer = WarcFileWriter.for_crawler(self.crawler)
+        """A WARC ``metadata`` record after the response, holding the extracted article
+        (written by the crawl's writer, which the archive extension owns)."""
+        archive = self.crawler.get_extension(ArchiveExtension)
+        writer = archive.writer if archive is not None else None
         if writer is None or not page.warc:
             return
         payload = json.dumps(

@@ -18,9 +18,9 @@ from typing import IO, Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-logger = logging.getLogger(__name__)
+from vnnews.paths import JSONL_SUFFIX, OPEN_SUFFIX, ArchivePaths
 
-OPEN_SUFFIX = ".open"
+logger = logging.getLogger(__name__)
 
 
 def repair_open_file(path: Path) -> int:
@@ -44,7 +44,7 @@ def repair_open_file(path: Path) -> int:
 
 def writer_alive(path: Path) -> bool:
     """Whether the process named by the pid in the file name still runs (not ours to repair)."""
-    pid_text = path.name.removesuffix(f".jsonl{OPEN_SUFFIX}").rpartition("-")[2]
+    pid_text = path.name.removesuffix(f"{JSONL_SUFFIX}{OPEN_SUFFIX}").rpartition("-")[2]
     if not pid_text.isdigit() or int(pid_text) == os.getpid():
         return False
     try:
@@ -59,12 +59,17 @@ def writer_alive(path: Path) -> bool:
 class JsonLinesPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        root = crawler.settings.get("ARCHIVE_DIR")
+        settings = crawler.settings
+        root = settings["ARCHIVE_DIR"]
         if not root:
             raise NotConfigured("set ARCHIVE_DIR to the directory the archive is written to")
-        self.dir = Path(root) / "json"
-        self.prefix = crawler.settings.get("JSONL_PREFIX", "articles")
-        self.fsync = crawler.settings.getbool("JSONL_FSYNC", False)
+        self.dir = ArchivePaths.of(root).json_dir
+        self.prefix = settings["JSONL_PREFIX"]
+        if not self.prefix or "/" in self.prefix:
+            raise NotConfigured(
+                f"JSONL_PREFIX must be a non-empty file name part, not {self.prefix!r}"
+            )
+        self.fsync = settings.getbool("JSONL_FSYNC")
         self.path: Path | None = None
         self.fh: IO[bytes] | None = None
         self.count = 0
@@ -75,7 +80,7 @@ class JsonLinesPipeline:
 
     def open_spider(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        for leftover in sorted(self.dir.glob(f"*.jsonl{OPEN_SUFFIX}")):
+        for leftover in sorted(self.dir.glob(f"*{JSONL_SUFFIX}{OPEN_SUFFIX}")):
             if writer_alive(leftover):
                 continue  # another crawl is writing into the same ARCHIVE_DIR
             kept = repair_open_file(leftover)
@@ -84,7 +89,7 @@ class JsonLinesPipeline:
                 "Repaired %s left by an interrupted run (%d records kept)", leftover, kept
             )
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
-        self.path = self.dir / f"{self.prefix}-{stamp}-{os.getpid()}.jsonl{OPEN_SUFFIX}"
+        self.path = self.dir / f"{self.prefix}-{stamp}-{os.getpid()}{JSONL_SUFFIX}{OPEN_SUFFIX}"
         self.fh = open(self.path, "xb")  # noqa: SIM115 - held open for the whole run
 
     def process_item(self, item: Any) -> Any:

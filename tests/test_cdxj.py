@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,10 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive import recordbuilder as rb
 from archive.cdxj import CdxjIndex, index_warc, merge_lines, parse_line, update_index, url_key
+from archive.extension import ArchiveExtension
+from tests.archive_support import project_crawler
 
 DATA = Path(__file__).parent / "data" / "warc"
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,19 +195,22 @@ def test_index_of_broken_file_keeps_good_records(tmp_path: Path) -> None:
 
 
 def test_writer_close_updates_index(tmp_path: Path) -> None:
-    """Our WARC writer calls update_index when it closes a file."""
-    writer_mod = pytest.importorskip("archive.writer")
-    writer = writer_mod.WarcFileWriter(tmp_path / "warc", archive_dir=tmp_path)
-    headers = writer_mod.http_headers(
+    """The archive extension runs update_index when the crawl's writer closes a file."""
+    archive = project_crawler(ARCHIVE_DIR=str(tmp_path)).get_extension(ArchiveExtension)
+    assert archive is not None and archive.writer is not None
+    writer = archive.writer
+    headers = rb.http_headers(
         ("HTTP/1.1", "200", "OK"), [(b"Content-Type", b"text/html")], request=False
     )
-    date = writer_mod.warc_date(datetime(2026, 11, 26, 15, 0, tzinfo=UTC))
-    record = writer_mod.build_response("https://nhandan.vn/a.html", headers, b"<p>a</p>", date=date)
+    date = rb.warc_date(datetime(2026, 11, 26, 15, 0, tzinfo=UTC))
+    record = rb.build_response("https://nhandan.vn/a.html", headers, b"<p>a</p>", date=date)
     (location,) = writer.write_records([record])
     # the article JSON as a metadata record with the page's URL: not indexed, or pywb
     # would replay the JSON as the latest capture of the page
     writer.write_metadata(location.record_id, "https://nhandan.vn/a.html", b'{"title": "x"}')
     path = writer.close()
+    assert path is not None
+    archive.spider_closed()
     (line,) = (tmp_path / "index" / "index.cdxj").read_text().splitlines()
     entry = parse_line(line)
     assert entry is not None
@@ -213,3 +220,19 @@ def test_writer_close_updates_index(tmp_path: Path) -> None:
         location.length,
     )
     assert entry.timestamp == "20261126150000"
+
+
+def test_index_file_mode_follows_the_umask(tmp_path: Path) -> None:
+    """The index is replaced through a temporary file, created as any file (not 0600)."""
+    warc_dir = tmp_path / "warc"
+    warc_dir.mkdir()
+    path = warc_dir / "a.warc.gz"
+    _write_warc(path, [("https://nhandan.vn/a.html", "2026-11-26T10:00:00Z", b"<p>a</p>")])
+    for umask, mode in ((0o022, 0o644), (0o002, 0o664)):
+        old = os.umask(umask)
+        try:
+            update_index(tmp_path, path)
+        finally:
+            os.umask(old)
+        assert (tmp_path / "index" / "index.cdxj").stat().st_mode & 0o777 == mode
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == [".lock", "index.cdxj"]

@@ -20,7 +20,6 @@ import redis
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import Settings
-from scrapy.utils.test import get_crawler
 
 from archive.dedupindex import (
     Capture,
@@ -29,7 +28,10 @@ from archive.dedupindex import (
     SqliteDedupIndex,
     open_dedup_index,
 )
-from pipelines.dedup import DedupPipeline, version_id
+from archive.extension import ArchiveExtension
+from extraction.article import record_id
+from pipelines.dedup import DedupPipeline
+from tests.archive_support import project_crawler, project_settings
 
 
 def _free_port() -> int:
@@ -188,20 +190,22 @@ def test_sqlite_uses_wal(tmp_path: Path) -> None:
 
 
 def test_factory_from_settings(tmp_path: Path, redis_url: str) -> None:
-    sqlite = open_dedup_index(Settings({"ARCHIVE_DIR": str(tmp_path)}))
+    sqlite = open_dedup_index(Settings(project_settings(ARCHIVE_DIR=str(tmp_path))))
     assert isinstance(sqlite, SqliteDedupIndex)
     assert sqlite.path == tmp_path / "index" / "dedup.sqlite3"
     sqlite.close()
     prefix = f"test-{uuid.uuid4().hex}:"
     settings = Settings(
-        {"DEDUP_BACKEND": "redis", "DEDUP_REDIS_URL": redis_url, "DEDUP_REDIS_PREFIX": prefix}
+        project_settings(
+            DEDUP_BACKEND="redis", DEDUP_REDIS_URL=redis_url, DEDUP_REDIS_PREFIX=prefix
+        )
     )
     red = open_dedup_index(settings)
     assert isinstance(red, RedisDedupIndex)
     assert red.prefix == prefix
     red.close()
     with pytest.raises(NotConfigured, match="DEDUP_BACKEND"):
-        open_dedup_index(Settings({"DEDUP_BACKEND": "mongo"}))
+        open_dedup_index(Settings(project_settings(DEDUP_BACKEND="mongo")))
 
 
 # -- DedupPipeline: one JSON record per article version ------------------------------
@@ -214,15 +218,22 @@ def pipeline_crawler(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     if request.param == "redis":
         url = request.getfixturevalue("redis_url")
         settings |= {"DEDUP_BACKEND": "redis", "DEDUP_REDIS_URL": url, "DEDUP_REDIS_PREFIX": prefix}
-    crawler = get_crawler(settings_dict=settings)
+    crawler = project_crawler(**settings)
     yield crawler
-    DedupIndex.for_crawler(crawler).close()
+    crawler_index(crawler).close()
     if request.param == "redis":
         cleaner = redis.Redis.from_url(settings["DEDUP_REDIS_URL"])
         keys = list(cleaner.scan_iter(match=prefix + "*"))
         if keys:
             cleaner.delete(*keys)
         cleaner.close()
+
+
+def crawler_index(crawler: Any) -> DedupIndex:
+    """The dedup index the crawl's archive extension opened."""
+    archive = crawler.get_extension(ArchiveExtension)
+    assert archive is not None and archive.index is not None
+    return archive.index
 
 
 def _article(
@@ -255,7 +266,7 @@ def test_pipeline_versions(pipeline_crawler: Any) -> None:
     pipeline = DedupPipeline.from_crawler(crawler)
     first = _through(crawler, pipeline, _article("sha1:T1"))
     assert isinstance(first, dict) and first["version"] == 1 and first["previous"] is None
-    assert first["id"] == version_id("https://nhandan.vn/a.html", "sha1:T1")
+    assert first["id"] == record_id("https://nhandan.vn/a.html", "sha1:T1")
     assert first["warc"] == {"record_id": "<urn:uuid:x>"}  # meta extras (revisit) removed
     # same text (boilerplate-only HTML change) -> no new record
     assert _through(crawler, pipeline, _article("sha1:T1")) == "UnchangedText"
@@ -286,7 +297,7 @@ def test_pipeline_commits_only_scraped_items(pipeline_crawler: Any) -> None:
     crawler.signals.send_catch_log(
         signals.item_dropped, item=item, response=None, exception=DropItem("x"), spider=None
     )
-    assert DedupIndex.for_crawler(crawler).latest_version("https://nhandan.vn/a.html") is None
+    assert crawler_index(crawler).latest_version("https://nhandan.vn/a.html") is None
     again = _through(crawler, pipeline, _article("sha1:T1"))
     assert isinstance(again, dict) and again["version"] == 1
 
@@ -300,7 +311,7 @@ def test_pipeline_passes_records_without_digest(pipeline_crawler: Any) -> None:
 
 
 def test_pipeline_disabled(tmp_path: Path) -> None:
-    crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path), "DEDUP_ENABLED": False})
+    crawler = project_crawler(ARCHIVE_DIR=str(tmp_path), DEDUP_ENABLED=False)
     with pytest.raises(NotConfigured, match="DEDUP_ENABLED"):
         DedupPipeline.from_crawler(crawler)
 
@@ -328,6 +339,6 @@ def test_pipeline_items_in_flight_together(pipeline_crawler: Any) -> None:
         key=lambda r: r["version"],
     )
     assert [r["version"] for r in two] == [2, 3]
-    v1 = DedupIndex.for_crawler(crawler).find_version("https://nhandan.vn/a.html", "sha1:T1")
+    v1 = crawler_index(crawler).find_version("https://nhandan.vn/a.html", "sha1:T1")
     assert v1 is not None
     assert [r["previous"] for r in two] == [v1.record_id, two[0]["id"]]

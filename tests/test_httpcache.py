@@ -26,8 +26,9 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
-from archive import writer as w
+from archive import recordbuilder as rb
 from archive.httpcache import WarcCacheStorage
+from tests.archive_support import indexed_writer, project_settings
 from tests.test_reader import assert_valid_warc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,38 +38,40 @@ AMP = "https://nhandan.vn/amp/bao-so-9-post1.html"
 OLD = "https://nhandan.vn/old-url.html"
 
 
-def _headers(status: str, pairs: list[tuple[bytes, bytes]]) -> w.RawHttpHeaders:
-    return w.http_headers(("HTTP/1.1", status, "OK"), pairs, request=False)
+def _headers(status: str, pairs: list[tuple[bytes, bytes]]) -> rb.RawHttpHeaders:
+    return rb.http_headers(("HTTP/1.1", status, "OK"), pairs, request=False)
 
 
 def _date(minute: int) -> str:
-    return w.warc_date(datetime(2026, 11, 26, 10, minute, tzinfo=UTC))
+    return rb.warc_date(datetime(2026, 11, 26, 10, minute, tzinfo=UTC))
 
 
 def write_archive(archive: Path, *, index: bool = True) -> None:
     html = (b"Content-Type", b"text/html; charset=utf-8")
-    writer = w.WarcFileWriter(archive / "warc", archive_dir=archive, prefix="c")
+    writer = indexed_writer(archive, prefix="c")
     old_body = gzip.compress(b"<html>old version</html>", mtime=0)
     body = gzip.compress(PAGE.encode(), mtime=0)
     gz = (b"Content-Encoding", b"gzip")
     writer.write_records(
-        [w.build_response(A, _headers("200", [html, gz]), old_body, date=_date(0))]
+        [rb.build_response(A, _headers("200", [html, gz]), old_body, date=_date(0))]
     )
     (orig,) = writer.write_records(
-        [w.build_response(A, _headers("200", [html, gz, (b"X-Rev", b"2")]), body, date=_date(5))]
+        [rb.build_response(A, _headers("200", [html, gz, (b"X-Rev", b"2")]), body, date=_date(5))]
     )
     assert orig.payload_digest
     writer.write_records(
         [
-            w.build_revisit(
+            rb.build_revisit(
                 AMP,
                 _headers("200", [html, gz, (b"X-Rev", b"amp")]),
-                profile=w.PROFILE_IDENTICAL,
+                profile=rb.PROFILE_IDENTICAL,
                 payload_digest=orig.payload_digest,
                 refers_to={"uri": A, "date": orig.date, "record_id": orig.record_id},
                 date=_date(6),
             ),
-            w.build_response(OLD, _headers("301", [(b"Location", A.encode())]), b"", date=_date(7)),
+            rb.build_response(
+                OLD, _headers("301", [(b"Location", A.encode())]), b"", date=_date(7)
+            ),
         ]
     )
     writer.close()
@@ -77,7 +80,7 @@ def write_archive(archive: Path, *, index: bool = True) -> None:
 
 
 def _storage(archive: Path) -> WarcCacheStorage:
-    storage = WarcCacheStorage(Settings({"ARCHIVE_DIR": str(archive)}))
+    storage = WarcCacheStorage(Settings(project_settings(ARCHIVE_DIR=str(archive))))
     storage.open_spider(SimpleNamespace(crawler=None))  # type: ignore[arg-type]
     return storage
 

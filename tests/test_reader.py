@@ -17,15 +17,16 @@ from fastwarc.warc import ArchiveIterator as FastIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive import recordbuilder as rb
 from archive.reader import (
-    PayloadError,
-    dechunk,
-    decode_payload,
     iter_records,
     parse_warc_date,
+    read_http_record,
     read_record_at,
     sha1_base32,
 )
+from archive.warcwriter import WarcFileWriter
+from tests.archive_support import BODY, DATE, URL, response_headers
 
 DATA = Path(__file__).parent / "data" / "warc"
 WARCIO = Path(sys.executable).parent / "warcio"
@@ -336,30 +337,15 @@ def test_content_and_transfer_encoding(
     assert rec.payload() == HTML
 
 
-def test_bad_content_encoding_raises_payload_error() -> None:
-    with pytest.raises(PayloadError):
-        decode_payload(b"\x1f\x8bnot gzip at all", [("Content-Encoding", "gzip")])
-    with pytest.raises(PayloadError):
-        decode_payload(b"abc", [("Content-Encoding", "compress")])
-
-
-def test_dechunk_tolerates_missing_last_chunk() -> None:
-    assert dechunk(_chunk(HTML)[:-5]) == HTML
-    with pytest.raises(PayloadError):
-        dechunk(b"<html>")
-
-
 def test_our_writer_output_passes_warcio_check_and_fastwarc(tmp_path: Path) -> None:
-    from archive import writer as w
-
-    writer = w.WarcFileWriter(tmp_path / "warc", archive_dir=tmp_path, prefix="chk")
-    html = w.http_headers(
+    writer = WarcFileWriter(tmp_path / "warc", prefix="chk")
+    html = rb.http_headers(
         ("HTTP/1.1", "200", "OK"), [(b"Content-Type", b"text/html; charset=utf-8")], request=False
     )
-    req = w.http_headers(("GET", "/a.html", "HTTP/1.1"), [(b"Host", b"nhandan.vn")], request=True)
-    date = w.warc_date(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
-    resp = w.build_response("https://nhandan.vn/a.html", html, HTML, date=date)
-    request = w.build_request(
+    req = rb.http_headers(("GET", "/a.html", "HTTP/1.1"), [(b"Host", b"nhandan.vn")], request=True)
+    date = rb.warc_date(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    resp = rb.build_response("https://nhandan.vn/a.html", html, HTML, date=date)
+    request = rb.build_request(
         "https://nhandan.vn/a.html",
         req,
         b"",
@@ -368,10 +354,10 @@ def test_our_writer_output_passes_warcio_check_and_fastwarc(tmp_path: Path) -> N
     )
     (loc, _) = writer.write_records([resp, request])
     assert loc.payload_digest
-    revisit = w.build_revisit(
+    revisit = rb.build_revisit(
         "https://nhandan.vn/amp/a.html",
         html,
-        profile=w.PROFILE_IDENTICAL,
+        profile=rb.PROFILE_IDENTICAL,
         payload_digest=loc.payload_digest,
         refers_to={
             "uri": "https://nhandan.vn/a.html",
@@ -406,3 +392,28 @@ def test_hex_sha1_digest_in_location() -> None:
         "sha1:G7HRM7BGOKSKMSXZAHMUQTTV53QOFSMK"
     )
     assert sha1_base32(None) is None
+
+
+# --- read-back of one record our writer wrote --------------------------------------------
+
+
+def test_read_http_record_from_open_and_closed_file(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path / "warc", prefix="test")
+    (loc,) = writer.write_records([rb.build_response(URL, response_headers(), BODY, date=DATE)])
+    status, headers, body = read_http_record(writer.warc_dir, loc.filename, loc.offset)
+    assert (status, body) == (200, BODY)  # still content-encoded
+    assert ("Content-Encoding", "gzip") in headers
+    assert all(name != "X-Archive-Orig-Transfer-Encoding" for name, _ in headers)
+    writer.close()
+    assert read_http_record(writer.warc_dir, loc.filename, loc.offset)[2] == BODY
+
+
+def test_read_http_record_refuses_other_records(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path / "warc", prefix="test")
+    loc = writer.write_metadata("<urn:uuid:x>", URL, b"{}")
+    with pytest.raises(ValueError, match="metadata record"):
+        read_http_record(writer.warc_dir, loc.filename, loc.offset)
+    path = writer.close()
+    assert path is not None
+    with pytest.raises(ValueError, match="no record"):
+        read_http_record(writer.warc_dir, loc.filename, path.stat().st_size)

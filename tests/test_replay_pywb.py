@@ -24,10 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from archive import writer as w
+from archive import recordbuilder as rb
 from archive.cdxj import CdxjIndex, update_index
 from archive.reader import ArchiveRecord, iter_records
 from commands.wayback import write_config
+from tests.archive_support import indexed_writer
 
 DATA = Path(__file__).parent / "data" / "warc"
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,24 +56,24 @@ class Pywb:
             return bytes(r.read())
 
 
-def _headers(pairs: list[tuple[bytes, bytes]]) -> w.RawHttpHeaders:
-    return w.http_headers(("HTTP/1.1", "200", "OK"), pairs, request=False)
+def _headers(pairs: list[tuple[bytes, bytes]]) -> rb.RawHttpHeaders:
+    return rb.http_headers(("HTTP/1.1", "200", "OK"), pairs, request=False)
 
 
 def _date(minute: int) -> str:
-    return w.warc_date(datetime(2026, 11, 26, 15, minute, 0, 123456, tzinfo=UTC))
+    return rb.warc_date(datetime(2026, 11, 26, 15, minute, 0, 123456, tzinfo=UTC))
 
 
 def _write_our_archive(archive: Path) -> None:
     """Captures written with our writer: a page, a gzip page, and two revisits."""
-    writer = w.WarcFileWriter(archive / "warc", archive_dir=archive, prefix="test")
+    writer = indexed_writer(archive, prefix="test")
     html = [(b"Content-Type", b"text/html; charset=utf-8")]
     body = PAGE.encode()
-    (orig,) = writer.write_records([w.build_response(PAGE_A, _headers(html), body, date=_date(0))])
+    (orig,) = writer.write_records([rb.build_response(PAGE_A, _headers(html), body, date=_date(0))])
     gz_body = gzip.compress(body, mtime=0)
     writer.write_records(
         [
-            w.build_response(
+            rb.build_response(
                 PAGE_GZ, _headers([*html, (b"Content-Encoding", b"gzip")]), gz_body, date=_date(1)
             )
         ]
@@ -82,10 +83,10 @@ def _write_our_archive(archive: Path) -> None:
     for url, minute in ((PAGE_A, 2), (PAGE_B, 3)):
         writer.write_records(
             [
-                w.build_revisit(
+                rb.build_revisit(
                     url,
                     _headers(html),
-                    profile=w.PROFILE_IDENTICAL,
+                    profile=rb.PROFILE_IDENTICAL,
                     payload_digest=orig.payload_digest,
                     refers_to=refers,
                     date=_date(minute),

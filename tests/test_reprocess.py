@@ -14,10 +14,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from archive import writer as w
+from archive import recordbuilder as rb
 from archive.cdxj import update_index
 from archive.reader import iter_records
 from commands.reprocess import Reprocessor, input_files
+from tests.archive_support import indexed_writer
 from vnnews.profiles import ProfileRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,45 +64,45 @@ def article_html(paras: list[str]) -> bytes:
 
 def _headers(status: str, ctype: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> object:
     pairs = [(b"Content-Type", ctype), *(extra or [])]
-    return w.http_headers(("HTTP/1.1", status, "OK"), pairs, request=False)
+    return rb.http_headers(("HTTP/1.1", status, "OK"), pairs, request=False)
 
 
 def _date(minute: int) -> str:
-    return w.warc_date(datetime(2026, 11, 26, 10, minute, tzinfo=UTC))
+    return rb.warc_date(datetime(2026, 11, 26, 10, minute, tzinfo=UTC))
 
 
 def write_crawl(archive: Path) -> tuple[Path, Path]:
     """Two WARC files as our crawler writes them: day 1 (article, image, 404, and an
     updated article), day 2 (revisits of the article under two URLs)."""
     html = b"text/html; charset=utf-8"
-    first = w.WarcFileWriter(archive / "warc", archive_dir=archive, prefix="t1")
+    first = indexed_writer(archive, prefix="t1")
     page = article_html(PARAS)
     (orig,) = first.write_records(
-        [w.build_response(URL, _headers("200", html), page, date=_date(0))]
+        [rb.build_response(URL, _headers("200", html), page, date=_date(0))]
     )
     first.write_records(
         [
-            w.build_response(
+            rb.build_response(
                 "https://nhandan.vn/logo.png",
                 _headers("200", b"image/png"),
                 b"\x89PNG..",
                 date=_date(1),
             ),
-            w.build_response(
+            rb.build_response(
                 "https://nhandan.vn/nope.html", _headers("404", html), b"<p>404</p>", date=_date(2)
             ),
         ]
     )
     path1 = first.close()
-    second = w.WarcFileWriter(archive / "warc", archive_dir=archive, prefix="t2")
+    second = indexed_writer(archive, prefix="t2")
     refers = {"uri": URL, "date": orig.date, "record_id": orig.record_id}
     assert orig.payload_digest
     second.write_records(
         [
-            w.build_revisit(
+            rb.build_revisit(
                 u,
                 _headers("200", html),
-                profile=w.PROFILE_IDENTICAL,
+                profile=rb.PROFILE_IDENTICAL,
                 payload_digest=orig.payload_digest,
                 refers_to=refers,
                 date=_date(m),
@@ -112,7 +113,7 @@ def write_crawl(archive: Path) -> tuple[Path, Path]:
     gz = gzip.compress(article_html([*PARAS, "Cập nhật lúc 18 giờ: bão đã suy yếu."]), mtime=0)
     second.write_records(
         [
-            w.build_response(
+            rb.build_response(
                 URL, _headers("200", html, [(b"Content-Encoding", b"gzip")]), gz, date=_date(40)
             )
         ]

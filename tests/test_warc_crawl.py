@@ -30,9 +30,11 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.extension import ArchiveExtension
 from archive.handler import WIRE_META_KEY
 from archive.middleware import WarcWriterMiddleware, request_header_block, response_header_block
-from archive.writer import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, WarcFileWriter
+from archive.recordbuilder import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED
+from tests.archive_support import project_crawler, project_settings
 from tests.conftest import (
     NHANDAN,
     NHANDAN_V2,
@@ -392,10 +394,12 @@ def test_header_blocks_with_wire_details() -> None:
 
 def test_bad_settings_are_not_configured(tmp_path: Path) -> None:
     for bad in ({"WARC_MAX_SIZE": 0}, {"WARC_GZIP_LEVEL": 11}):
-        crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path), **bad})
+        # without the extensions (the start-up check would refuse these settings first)
+        overrides: dict[str, Any] = {"ARCHIVE_DIR": str(tmp_path), "EXTENSIONS": {}, **bad}
+        crawler = get_crawler(settings_dict=project_settings(**overrides))
         with pytest.raises(NotConfigured, match=next(iter(bad))):
-            WarcFileWriter.for_crawler(crawler)
-    crawler = get_crawler(settings_dict={"WARC_ENABLED": False})
+            ArchiveExtension.from_crawler(crawler)
+    crawler = project_crawler(ARCHIVE_DIR=str(tmp_path), WARC_ENABLED=False)
     with pytest.raises(NotConfigured, match="WARC_ENABLED"):
         WarcWriterMiddleware.from_crawler(crawler)
 

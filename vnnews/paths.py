@@ -74,6 +74,11 @@ class ArchivePaths:
         return self.index_dir / "recheck.sqlite3"
 
     @property
+    def pywb_dir(self) -> Path:
+        """The pywb configuration ``scrapy wayback`` writes (it points at warc/ and index/)."""
+        return self.root / "pywb"
+
+    @property
     def runs_dir(self) -> Path:
         """Run reports and per-run state (one JSON file per run)."""
         return self.root / "runs"
