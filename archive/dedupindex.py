@@ -95,8 +95,6 @@ class DedupIndex(ABC):
 
 def open_dedup_index(settings: BaseSettings) -> DedupIndex:
     """Open the back end named by ``DEDUP_BACKEND`` ("sqlite" or "redis")."""
-    from scrapy.exceptions import NotConfigured
-
     backend = str(settings["DEDUP_BACKEND"]).lower()
     if backend == "sqlite":
         return SqliteDedupIndex(ArchivePaths.of(settings["ARCHIVE_DIR"]).dedup_db)
@@ -104,9 +102,9 @@ def open_dedup_index(settings: BaseSettings) -> DedupIndex:
         url = settings["DEDUP_REDIS_URL"]
         prefix = settings["DEDUP_REDIS_PREFIX"]
         if not url or not prefix:
-            raise NotConfigured("set DEDUP_REDIS_URL and DEDUP_REDIS_PREFIX for the redis back end")
+            raise ValueError("set DEDUP_REDIS_URL and DEDUP_REDIS_PREFIX for the redis back end")
         return RedisDedupIndex.from_url(url, prefix=prefix)
-    raise NotConfigured(f"DEDUP_BACKEND must be 'sqlite' or 'redis', not {backend!r}")
+    raise ValueError(f"DEDUP_BACKEND must be 'sqlite' or 'redis', not {backend!r}")
 
 
 def _capture_from(data: dict[str, Any] | None) -> Capture | None:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 
 from archive.cdxj import update_index
 from archive.dedupindex import DedupIndex, open_dedup_index
@@ -52,7 +51,7 @@ class ArchiveExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
         if not crawler.settings["ARCHIVE_DIR"]:
-            raise NotConfigured("set ARCHIVE_DIR to the directory the archive is written to")
+            raise ValueError("set ARCHIVE_DIR to the directory the archive is written to")
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -63,11 +62,11 @@ class ArchiveExtension:
         level = settings.getint("WARC_GZIP_LEVEL")
         prefix = settings["WARC_PREFIX"]
         if max_size <= 0 or not 1 <= level <= 9:
-            raise NotConfigured(
+            raise ValueError(
                 "WARC_MAX_SIZE must be a positive number of bytes and WARC_GZIP_LEVEL 1..9"
             )
         if not isinstance(prefix, str) or not valid_file_prefix(prefix):
-            raise NotConfigured(f"WARC_PREFIX must be a non-empty file name part, not {prefix!r}")
+            raise ValueError(f"WARC_PREFIX must be a non-empty file name part, not {prefix!r}")
         info = crawl_info(settings)
         spider = crawler.spider
         if spider is not None:

@@ -22,7 +22,6 @@ import logging
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
@@ -46,7 +45,7 @@ class WarcCacheStorage:
     def __init__(self, settings: BaseSettings) -> None:
         root = settings["HTTPCACHE_ARCHIVE_DIR"] or settings["ARCHIVE_DIR"]
         if not root:
-            raise NotConfigured("set HTTPCACHE_ARCHIVE_DIR or ARCHIVE_DIR to the archive to read")
+            raise ValueError("set HTTPCACHE_ARCHIVE_DIR or ARCHIVE_DIR to the archive to read")
         self.paths = ArchivePaths.of(root)
         self.archive_dir = self.paths.root
         self.index = CdxjIndex(())

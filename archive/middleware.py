@@ -164,7 +164,7 @@ class WarcWriterMiddleware:
             raise NotConfigured("WARC writing is off; set WARC_ENABLED=True to archive")
         archive = crawler.get_extension(ArchiveExtension)
         if archive is None or archive.writer is None:
-            raise NotConfigured(
+            raise RuntimeError(
                 "the WARC writer is not open: enable archive.extension.ArchiveExtension in"
                 " EXTENSIONS"
             )

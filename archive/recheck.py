@@ -317,8 +317,6 @@ class RedisRecheckStore(RecheckStore):
 
 def open_recheck_store(settings: BaseSettings) -> RecheckStore:
     """The store beside the dedup index: SQLite under ARCHIVE_DIR, or Redis (``DEDUP_BACKEND``)."""
-    from scrapy.exceptions import NotConfigured
-
     backend = str(settings.get("DEDUP_BACKEND")).lower()
     if backend == "sqlite":
         return SqliteRecheckStore(ArchivePaths.of(settings.get("ARCHIVE_DIR")).recheck_db)
@@ -327,4 +325,4 @@ def open_recheck_store(settings: BaseSettings) -> RecheckStore:
             str(settings.get("DEDUP_REDIS_URL")),
             prefix=str(settings.get("NEWS_RECHECK_REDIS_PREFIX")),
         )
-    raise NotConfigured(f"DEDUP_BACKEND must be 'sqlite' or 'redis', not {backend!r}")
+    raise ValueError(f"DEDUP_BACKEND must be 'sqlite' or 'redis', not {backend!r}")

@@ -61,7 +61,7 @@ class DedupPipeline:
             raise NotConfigured("JSON record dedup is off; set DEDUP_ENABLED=True to enable it")
         archive = crawler.get_extension(ArchiveExtension)
         if archive is None or archive.index is None:
-            raise NotConfigured(
+            raise RuntimeError(
                 "the dedup index is not open: enable archive.extension.ArchiveExtension in"
                 " EXTENSIONS"
             )

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 
 from vnnews.paths import JSONL_SUFFIX, OPEN_SUFFIX, ArchivePaths
 
@@ -62,11 +61,11 @@ class JsonLinesPipeline:
         settings = crawler.settings
         root = settings["ARCHIVE_DIR"]
         if not root:
-            raise NotConfigured("set ARCHIVE_DIR to the directory the archive is written to")
+            raise ValueError("set ARCHIVE_DIR to the directory the archive is written to")
         self.dir = ArchivePaths.of(root).json_dir
         self.prefix = settings["JSONL_PREFIX"]
         if not self.prefix or "/" in self.prefix:
-            raise NotConfigured(
+            raise ValueError(
                 f"JSONL_PREFIX must be a non-empty file name part, not {self.prefix!r}"
             )
         self.fsync = settings.getbool("JSONL_FSYNC")

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 
 from archive.recheck import (
     ARTICLE,
@@ -141,18 +140,18 @@ class RecheckGate:
         profile: SiteProfile | None,
         normalise: Callable[[str], str],
     ) -> RecheckGate:
-        """The gate for this crawl; NotConfigured naming a bad setting or profile value."""
+        """The gate for this crawl; ValueError naming a bad setting or profile value."""
         settings = crawler.settings
         mode = str(settings.get("NEWS_RECHECK")).strip().lower()
         if mode not in MODES:
-            raise NotConfigured(f"NEWS_RECHECK must be one of {', '.join(MODES)}, not {mode!r}")
+            raise ValueError(f"NEWS_RECHECK must be one of {', '.join(MODES)}, not {mode!r}")
         after = list(profile.recheck_after) if profile and profile.recheck_after else None
         try:
             policy = RecheckPolicy.parse(after or settings.getlist("NEWS_RECHECK_AFTER"))
         except ValueError as exc:
             where = f"profile {profile.name} [recheck] after" if profile and after else None
             where = where or "NEWS_RECHECK_AFTER"
-            raise NotConfigured(f"{where}: {exc}") from None
+            raise ValueError(f"{where}: {exc}") from None
         gate = cls(
             crawler,
             site,

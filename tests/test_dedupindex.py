@@ -204,7 +204,7 @@ def test_factory_from_settings(tmp_path: Path, redis_url: str) -> None:
     assert isinstance(red, RedisDedupIndex)
     assert red.prefix == prefix
     red.close()
-    with pytest.raises(NotConfigured, match="DEDUP_BACKEND"):
+    with pytest.raises(ValueError, match="DEDUP_BACKEND"):
         open_dedup_index(Settings(project_settings(DEDUP_BACKEND="mongo")))
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from scrapy import Spider, signals
-from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
@@ -128,12 +127,12 @@ def test_switches(tmp_path: Path) -> None:
     no_dedup.spider_closed()
 
 
-def test_components_without_the_extension_are_not_configured(tmp_path: Path) -> None:
+def test_components_without_the_extension_refuse_to_start(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict=project_settings(ARCHIVE_DIR=str(tmp_path), EXTENSIONS={}))
     assert crawler.get_extension(ArchiveExtension) is None
-    with pytest.raises(NotConfigured, match="ArchiveExtension"):
+    with pytest.raises(RuntimeError, match="ArchiveExtension"):
         WarcWriterMiddleware.from_crawler(crawler)
-    with pytest.raises(NotConfigured, match="ArchiveExtension"):
+    with pytest.raises(RuntimeError, match="ArchiveExtension"):
         DedupPipeline.from_crawler(crawler)
     assert not (tmp_path / "warc").exists()  # nobody else opened the archive
 
@@ -160,7 +159,7 @@ def test_extraction_pipeline_writes_metadata_only_through_the_extension(tmp_path
     assert not (tmp_path / "warc").exists()
 
 
-def test_bad_prefix_is_not_configured(tmp_path: Path) -> None:
+def test_bad_prefix_is_an_error(tmp_path: Path) -> None:
     for prefix in ("", "a/b"):
         overrides: dict[str, Any] = {
             "ARCHIVE_DIR": str(tmp_path),
@@ -168,7 +167,7 @@ def test_bad_prefix_is_not_configured(tmp_path: Path) -> None:
             "WARC_PREFIX": prefix,
         }
         crawler = get_crawler(settings_dict=project_settings(**overrides))
-        with pytest.raises(NotConfigured, match="WARC_PREFIX"):
+        with pytest.raises(ValueError, match="WARC_PREFIX"):
             ArchiveExtension.from_crawler(crawler)
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
 from archive.recheck import (
@@ -323,7 +322,7 @@ def test_open_recheck_store_follows_the_dedup_backend(
     client.close()
     redis_store.close()
     _clean(recheck_redis_url, prefix)
-    with pytest.raises(NotConfigured, match="DEDUP_BACKEND"):
+    with pytest.raises(ValueError, match="DEDUP_BACKEND"):
         open_recheck_store(Settings({"DEDUP_BACKEND": "mongo", "ARCHIVE_DIR": str(tmp_path)}))
 
 

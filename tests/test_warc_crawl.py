@@ -392,12 +392,12 @@ def test_header_blocks_with_wire_details() -> None:
     assert req.startswith(b"POST /p HTTP/1.1\r\n") and b"Content-Length: 3\r\n" in req
 
 
-def test_bad_settings_are_not_configured(tmp_path: Path) -> None:
+def test_bad_settings_are_errors_not_a_disabled_writer(tmp_path: Path) -> None:
     for bad in ({"WARC_MAX_SIZE": 0}, {"WARC_GZIP_LEVEL": 11}):
         # without the extensions (the start-up check would refuse these settings first)
         overrides: dict[str, Any] = {"ARCHIVE_DIR": str(tmp_path), "EXTENSIONS": {}, **bad}
         crawler = get_crawler(settings_dict=project_settings(**overrides))
-        with pytest.raises(NotConfigured, match=next(iter(bad))):
+        with pytest.raises(ValueError, match=next(iter(bad))):
             ArchiveExtension.from_crawler(crawler)
     crawler = project_crawler(ARCHIVE_DIR=str(tmp_path), WARC_ENABLED=False)
     with pytest.raises(NotConfigured, match="WARC_ENABLED"):
