@@ -167,10 +167,13 @@ def bar_chart(
             )
         parts.append("</g>")
         if (len(bars) - 1 - i) % label_every == 0:  # counted from the newest bar
-            parts.append(
-                f'<text class="xlabel" x="{x + bar_w / 2:.2f}" y="{top + plot_h + 16}">'
-                f"{esc(bar.label)}</text>"
+            cx, y0 = x + bar_w / 2, top + plot_h + 15
+            lines = bar.label.split(" ", 1)  # "05-01 06:00": the day above the time
+            label = "".join(
+                f'<tspan x="{cx:.2f}" y="{y0 + 12 * k}">{esc(line)}</tspan>'
+                for k, line in enumerate(lines)
             )
+            parts.append(f'<text class="xlabel" x="{cx:.2f}" y="{y0}">{label}</text>')
     parts.append(
         f'<line class="axis" x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
         f'y2="{top + plot_h}"/></svg>'
@@ -494,7 +497,8 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertic
 th{font-size:12px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.overview{background:var(--card);border:1px solid var(--line);border-radius:10px}
-table.flags td:first-child{white-space:nowrap;color:var(--muted)}
+table.flags td:first-child{white-space:nowrap;color:var(--muted);width:8em}
+table.flags td:nth-child(2){white-space:nowrap;width:10em}
 p.ok{color:#166534;margin:10px 0 0}
 p.empty{color:var(--muted)}
 a{color:#1d4ed8;text-decoration:none}
