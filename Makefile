@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE_DIR ?= data
 
-.PHONY: venv demo test lint typecheck eval bench wayback clean
+.PHONY: venv demo test lint typecheck eval bench wayback clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,7 +30,11 @@ demo: $(STAMP)
 	$(BIN)/python tools/demo.py --archive-dir $(ARCHIVE_DIR)
 
 ## Run the whole test suite (this is what CI runs).
-test: $(STAMP) $(PYWB_STAMP)
+## Debian's Chromium, for the test that opens the `scrapy report` page in it (installed when missing).
+chromium:
+	sh tools/ensure-chromium.sh
+
+test: $(STAMP) $(PYWB_STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 ## Browse ARCHIVE_DIR's captures in pywb on http://127.0.0.1:8080/ (Ctrl-C to stop).
