@@ -24,15 +24,12 @@ from typing import Any
 import pytest
 import redis
 from fastwarc.warc import ArchiveIterator as FastIterator
-from scrapy import Request
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.extension import ArchiveExtension
-from archive.handler import WIRE_META_KEY
-from archive.middleware import WarcWriterMiddleware, request_header_block, response_header_block
+from archive.middleware import WarcWriterMiddleware
 from archive.recordbuilder import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED
 from tests.archive_support import project_crawler, project_settings
 from tests.conftest import (
@@ -353,43 +350,6 @@ def test_cut_body_is_marked_truncated(wire_server: str, tmp_path: Path) -> None:
     for _, warc, http, payload in cut:
         assert warc.get_header("WARC-Truncated") == "disconnect"
         assert http.get_header("Content-Length") == "1000" and payload == PAGE[:20]
-
-
-# -- header blocks (no network) ----------------------------------------------------------
-
-
-def test_header_blocks_without_the_wire_handler() -> None:
-    """Without WarcHttpDownloadHandler: standard phrase, Scrapy's headers as they are."""
-    request = Request("http://127.0.0.1:8080/a?b=%C4%91#frag", headers={"Accept": "text/html"})
-    response = Response(
-        request.url, status=404, headers={"Content-Length": "3", "Set-Cookie": ["a=1", "b=2"]},
-        body=b"abc", request=request,
-    )  # fmt: skip
-    block = response_header_block(request, response).raw
-    assert block.startswith(b"HTTP/1.1 404 Not Found\r\n")
-    assert b"Content-Length: 3\r\n" in block and block.count(b"Set-Cookie:") == 2
-    req = request_header_block(request).raw
-    assert req.startswith(b"GET /a?b=%C4%91 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n")
-    assert b"frag" not in req and b"Accept: text/html\r\n" in req
-
-
-def test_header_blocks_with_wire_details() -> None:
-    request = Request("http://127.0.0.1:8080/p", method="POST", body=b"x=1")
-    request.meta[WIRE_META_KEY] = {
-        "phrase": b"Fine Thanks",
-        "conn_headers": [(b"Transfer-Encoding", b"chunked"), (b"Connection", b"close")],
-    }
-    response = Response(
-        request.url, status=200, headers={"Content-Length": "9", "X-A": "1"}, body=b"123456789",
-        request=request,
-    )  # fmt: skip
-    block = response_header_block(request, response).raw
-    assert block == (
-        b"HTTP/1.1 200 Fine Thanks\r\nX-A: 1\r\n"
-        b"X-Archive-Orig-Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    )  # Scrapy's synthesised Content-Length is not the wire's: dropped
-    req = request_header_block(request).raw
-    assert req.startswith(b"POST /p HTTP/1.1\r\n") and b"Content-Length: 3\r\n" in req
 
 
 def test_bad_settings_are_errors_not_a_disabled_writer(tmp_path: Path) -> None:
