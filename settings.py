@@ -31,7 +31,9 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
-LOGSTATS_INTERVAL = 30.0
+# Scrapy's own LogStats line is off: monitoring.progress logs a fuller one every
+# MONITOR_PROGRESS_INTERVAL seconds (set this > 0 to have Scrapy's line back).
+LOGSTATS_INTERVAL = 0.0
 
 # --- Archive (where everything is written) ------------------------------------
 # ARCHIVE_DIR/warc/*.warc.gz, ARCHIVE_DIR/json/*.jsonl, ARCHIVE_DIR/index/...
@@ -205,7 +207,7 @@ MONITOR_MAX_PROFILE_MISS = 0.5
 # Flag robots/sitemap/feed URLs that answered in the last run and no longer do.
 MONITOR_CHECK_DISCOVERY = True
 # One progress line (pages, pages/min, items, queue, new/changed articles, errors) every this
-# many seconds; it replaces Scrapy's LogStats line (0 = no progress line).
+# many seconds, instead of Scrapy's LogStats line (LOGSTATS_INTERVAL = 0; 0 = no progress line).
 MONITOR_PROGRESS_INTERVAL = 60.0
 # `scrapy report`: days shown in the "articles per day" charts (ending at the newest date).
 MONITOR_REPORT_DAYS = 30
@@ -213,7 +215,6 @@ EXTENSIONS = {
     **EXTENSIONS,
     "monitoring.runreport.RunReportExtension": 600,
     "monitoring.progress.ProgressExtension": 610,
-    "scrapy.extensions.logstats.LogStats": None,
 }
 # Shows the run report every extracted record, before dedup drops those already recorded.
 ITEM_PIPELINES = {**ITEM_PIPELINES, "monitoring.observe.ExtractedRecordObserver": 400}
