@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from cssselect import SelectorError
@@ -34,7 +36,8 @@ from vnnews import jsonld
 from vnnews.profiles import ProfileError, Selectors, SiteProfile
 from vnnews.vocab import BOILERPLATE_CLASS_FRAGMENTS, NOT_BODY_ANCESTOR
 
-LAYOUTS_FILE = Path(__file__).with_name("layouts.toml")
+# package data, so it is read from a wheel, an egg (Scrapyd) or a zip as well
+LAYOUTS_FILE: Traversable = files(__package__ or "extraction").joinpath("layouts.toml")
 MIN_BODY_CHARS = 200  # paragraph text the generic guess needs (short news items have ~300)
 MIN_FAMILY_BODY_CHARS = 120  # a family body selector is specific: ~25 words will do
 MIN_PARAGRAPH_CHARS = 30  # shorter <p> are labels, captions, buttons
@@ -74,7 +77,7 @@ class Layout:
     sites: tuple[str, ...] = ()
 
 
-def load_layouts(path: Path = LAYOUTS_FILE) -> tuple[Layout, ...]:
+def load_layouts(path: Path | Traversable = LAYOUTS_FILE) -> tuple[Layout, ...]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         layouts = []

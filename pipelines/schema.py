@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
-SCHEMA_PATH = Path(__file__).resolve().parent / "article.schema.json"
+# package data, so it is read from a wheel, an egg (Scrapyd) or a zip as well
+SCHEMA_PATH: Traversable = files(__package__ or "pipelines").joinpath("article.schema.json")
 #: the version of records that carry no ``schema_version`` (written before it existed)
 LEGACY_VERSION = "1.0"
 

@@ -11,12 +11,17 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from vnnews.durations import parse_duration
 
+#: the bundled profiles, read as package data (works from a wheel, an egg or a zip too)
+BUNDLED_PROFILES: Traversable = files(__name__)
+#: the same directory as a filesystem path, for tools and tests working in the repository
 PROFILE_DIR = Path(__file__).resolve().parent
 
 
@@ -126,7 +131,7 @@ def _schedule(data: dict[str, Any], key: str) -> str:
     return str(value)
 
 
-def load_profile(path: Path) -> SiteProfile:
+def load_profile(path: Path | Traversable) -> SiteProfile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -137,7 +142,7 @@ def load_profile(path: Path) -> SiteProfile:
         for pattern in (*_tuple(urls, "article"), *_tuple(urls, "listing"), *_tuple(urls, "deny")):
             re.compile(pattern)
         return SiteProfile(
-            name=data.get("name", path.stem),
+            name=data.get("name", Path(path.name).stem),
             publisher=data["publisher"],
             domains=_tuple(data, "domains"),
             language=data.get("language", "vi"),
@@ -167,8 +172,12 @@ class ProfileRegistry:
 
     @classmethod
     def load(cls, extra_dirs: Iterable[str | Path] = ()) -> ProfileRegistry:
-        dirs = [PROFILE_DIR, *(Path(d) for d in extra_dirs)]
-        profiles = [load_profile(p) for d in dirs for p in sorted(Path(d).glob("*.toml"))]
+        bundled = sorted(
+            (p for p in BUNDLED_PROFILES.iterdir() if p.name.endswith(".toml") and p.is_file()),
+            key=lambda p: p.name,
+        )
+        extra = [p for d in extra_dirs for p in sorted(Path(d).glob("*.toml"))]
+        profiles = [load_profile(p) for p in [*bundled, *extra]]
         return cls(profiles)
 
     def names(self) -> list[str]:
