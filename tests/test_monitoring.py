@@ -329,3 +329,15 @@ def test_report_files_never_hold_a_temp_file(tmp_path: Path) -> None:
     paths = ArchivePaths.of(tmp_path)
     path = write_report(paths, report())
     assert sorted(os.listdir(path.parent)) == [path.name]
+
+
+def test_broken_layout_overlay_is_up_to_date() -> None:
+    """tests/sites/nhandan-broken is what tests/sites_src/build_nhandan_broken.py writes."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).parent / "sites_src" / "build_nhandan_broken.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
