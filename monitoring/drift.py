@@ -15,6 +15,7 @@ Each check is a pure function ``(current report, previous reports oldest first, 
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -159,24 +160,35 @@ def _new(report: Report) -> int:
     return int((report.get("articles") or {}).get("new") or 0)
 
 
+#: a quiet streak is flagged only when the earlier runs make it this unlikely (1 in 100):
+#: with λ new articles per run before, k quiet runs in a row have probability e^(-λk)
+QUIET_STREAK_SURPRISE = math.log(100)
+
+
 def no_new_articles(current: Report, previous: Sequence[Report], th: Thresholds) -> list[Flag]:
-    n = th.no_new_runs
-    if n <= 0 or len(previous) < n:
+    if th.no_new_runs <= 0 or _new(current):
         return []
-    window = [*previous[len(previous) - (n - 1) :], current] if n > 1 else [current]
-    if any(_new(r) for r in window):
+    streak = 1
+    for r in reversed(previous):
+        if _new(r):
+            break
+        streak += 1
+    if streak < th.no_new_runs:
         return []
-    older = list(previous[: len(previous) - (n - 1)])[-th.history_runs :]
-    with_new = sum(1 for r in older if _new(r) > 0)
-    if not older or with_new * 2 < len(older):
+    before = list(previous[: len(previous) - (streak - 1)])[-th.history_runs :]
+    with_new = sum(1 for r in before if _new(r) > 0)
+    if not before or with_new * 2 < len(before):
         return []  # the site does not usually have new articles
+    rate = sum(_new(r) for r in before) / len(before)
+    if rate * streak < QUIET_STREAK_SURPRISE:
+        return []  # a quiet spell that the site's usual pace explains (frequent runs)
     return [
         Flag(
             "no_new_articles",
-            f"no new article in the last {n} runs; {with_new} of the {len(older)} runs "
-            "before had some",
-            0,
-            n,
+            f"no new article in the last {streak} runs; the {len(before)} runs before found "
+            f"{rate:.1f} per run",
+            streak,
+            th.no_new_runs,
         )
     ]
 

@@ -161,6 +161,18 @@ def test_no_new_articles_for_n_runs_on_a_site_that_usually_has_them() -> None:
     assert "no_new_articles" not in checks(flagged, always_quiet)  # the site never has any
 
 
+def test_a_quiet_spell_that_the_usual_pace_explains_is_not_flagged() -> None:
+    """Frequent runs of a slow site: 6 new articles in 8 runs (0.75 per run)."""
+    pace = [report(start=T0 + timedelta(hours=h), new=[1, 1, 0][h % 3]) for h in range(8)]
+
+    def quiet(k: int) -> list[dict[str, Any]]:
+        return [report(start=T0 + timedelta(days=1, hours=h), new=0) for h in range(k)]
+
+    now = report(start=T0 + timedelta(days=2), new=0)
+    assert "no_new_articles" not in checks(now, pace + quiet(4))  # 5 quiet runs: 3.75 expected
+    assert "no_new_articles" in checks(now, pace + quiet(6))  # 7 quiet runs: 5.25 expected
+
+
 def test_discovery_source_that_stopped_answering() -> None:
     before = history(
         2, discovery={"https://nhandan.vn/sitemap.xml": 200, "https://nhandan.vn/rss": 200}
