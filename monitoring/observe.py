@@ -25,7 +25,7 @@ class ExtractedRecordObserver:
     def from_crawler(cls, crawler: Crawler) -> ExtractedRecordObserver:
         extension = crawler.get_extension(RunReportExtension)
         if extension is None:
-            raise NotConfigured("no run report extension to observe records for")
+            raise NotConfigured("run reports are off (MONITOR_ENABLED=False)")
         return cls(extension)
 
     def process_item(self, item: Any) -> Any:
