@@ -44,7 +44,7 @@ _DROP = [
     re.compile(r'<span class="topbar__date">.*?</span>'),
     re.compile(r'<div class="comment-item">.*?</div>\n?', re.S),
 ]
-_DATED_IMAGE = re.compile(r"/images/\d{4}/\d{2}/\d{2}/")
+_DATED_IMAGE = re.compile(r"/images/(?:[^/\"\s]+/)?\d{4}/\d{2}/\d{2}/")  # also /images/w240/...
 _BODY_OPEN = re.compile(r'<div class="article__body[^"]*"[^>]*>')
 _FIRST_P = re.compile(r"<p\b[^>]*>.*?</p>", re.S)
 PLACEHOLDER = (
