@@ -14,13 +14,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # pywb pins redis==2.10.6 (we need redis>=5), so it lives in its own venv and
-# is run as a separate process (tests and `scrapy wayback` find it there).
+# is run as a separate process (tests and `scrapy wayback` find it there). cdxj-indexer and
+# py-wacz (`wacz validate`) live there too: the standard tools the replay tests run.
 PYWB_VENV := .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed
 $(PYWB_STAMP):
 	test -x $(PYWB_VENV)/bin/python || $(PY) -m venv $(PYWB_VENV)
 	$(PYWB_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(PYWB_VENV)/bin/python -m pip install --quiet "pywb==2.10.0"
+	$(PYWB_VENV)/bin/python -m pip install --quiet "pywb==2.10.0" "cdxj-indexer==1.5.0" "wacz==0.6.0"
 	touch $(PYWB_STAMP)
 
 venv: $(STAMP) $(PYWB_STAMP)

@@ -237,3 +237,37 @@ REDIS_WORKER_TIMEOUT = 60.0
 REDIS_IDLE_CLOSE = 10.0
 # Only push the start requests into Redis and exit (`scrapy distributed seed`).
 REDIS_SEED_ONLY = False
+
+# --- Page resources (spiders.resources; docs/replay.md) ------------------------------------------
+# Article pages are archived with what they need to render: images (src, srcset, lazy data-src /
+# data-srcset / data-original), stylesheets and what they @import / url() (fonts, backgrounds),
+# scripts, icons, and the documents they link to (PDF, DOC(X), XLS(X), ...). Resources never reach
+# the item pipelines; stats news/resources/*. Each URL is fetched once per crawl; an unchanged one
+# is a revisit record in later crawls.
+RESOURCES_ENABLED = True
+# Also the resources of listing pages (home, sections, pagination).
+RESOURCES_LISTINGS = False
+RESOURCES_DOCUMENTS = True
+RESOURCES_SCRIPTS = True
+# Where resources may come from: "site" (the crawl's own hosts and their subdomains), "cdn" (hosts
+# with one of RESOURCES_CDN_WORDS in a label: i1-vnexpress.vnecdn.net, static.mediacdn.vn),
+# "*" (any host), or host names / "*.domain" patterns. RESOURCES_DENY_HOSTS wins over all.
+RESOURCES_HOSTS = ["site", "cdn"]
+RESOURCES_CDN_WORDS = ["cdn", "static", "img", "image", "photo", "media", "assets", "fonts"]
+RESOURCES_DENY_HOSTS = [
+    "*.facebook.com",
+    "*.facebook.net",
+    "*.fbcdn.net",
+    "*.google-analytics.com",
+    "*.googletagmanager.com",
+    "*.doubleclick.net",
+    "*.googlesyndication.com",
+    "*.googleadservices.com",
+]
+# Bytes of one resource (wire and decoded), resources and bytes per page, bytes per run.
+RESOURCES_MAX_SIZE = 16 * 1024 * 1024
+RESOURCES_MAX_PER_PAGE = 150
+RESOURCES_MAX_PAGE_BYTES = 48 * 1024 * 1024
+RESOURCES_MAX_RUN_BYTES = 20 * 1024 * 1024 * 1024
+# Host rule on every resource request (redirects too) and the byte budgets; before ScopeMiddleware.
+DOWNLOADER_MIDDLEWARES = {**DOWNLOADER_MIDDLEWARES, "spiders.resources.ResourceMiddleware": 30}

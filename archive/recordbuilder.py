@@ -45,6 +45,22 @@ PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 
 _BUILDER = RecordBuilder(warc_version="1.1")
 
+#: WARC-Target-URI prefix of the ``metadata`` record holding the article extracted from a page
+#: (``urn:vnnews:article:`` + the page's URL). A URN gets its own key in any CDX(J) index
+#: (pywb's ``cdx-indexer``, ``cdxj-indexer``), so replay tools never serve the JSON in place of
+#: the page; ``metadata://host/path`` (Heritrix's style) would be SURT-ed to the page's key.
+ARTICLE_URI_PREFIX = "urn:vnnews:article:"
+
+
+def article_uri(page_url: str) -> str:
+    """The ``WARC-Target-URI`` of the metadata record about the article at ``page_url``."""
+    return ARTICLE_URI_PREFIX + page_url
+
+
+def article_page_url(uri: str) -> str | None:
+    """The page URL of an :func:`article_uri`; None for any other URI."""
+    return uri[len(ARTICLE_URI_PREFIX) :] if uri.startswith(ARTICLE_URI_PREFIX) else None
+
 
 class RawHttpHeaders(StatusAndHeaders):  # type: ignore[misc]
     """warcio headers whose serialisation is the exact bytes given (non-ASCII kept)."""

@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from archive.extension import ArchiveExtension
+from archive.recordbuilder import article_uri
 from extraction.article import ExtractionError, extract_page
 from pipelines.schema import SCHEMA_VERSION
 from vnnews.config import checked
@@ -149,4 +150,6 @@ class ExtractionPipeline:
         payload = json.dumps(
             {k: v for k, v in record.items() if k != "warc"}, ensure_ascii=False, sort_keys=True
         ).encode("utf-8")
-        await writer.write_metadata_async(page.warc["record_id"], page.url, payload)
+        # its own URI (urn:vnnews:article:URL): replay tools never show it in place of the page
+        uri = article_uri(page.url)
+        await writer.write_metadata_async(page.warc["record_id"], uri, payload)

@@ -38,6 +38,7 @@ from spiders.discovery import (
     url_shape,
 )
 from spiders.incremental import RecheckGate, site_key
+from spiders.resources import ResourcePlanner
 from vnnews.config import checked
 from vnnews.items import Page
 from vnnews.pagekind import is_article_page, looks_like_article_url
@@ -125,6 +126,7 @@ class NewsSpider(scrapy.Spider):
         self.registry: ProfileRegistry | None = None
         self._shapes: Counter[str] = Counter()
         self.recheck: RecheckGate | None = None
+        self.resources: ResourcePlanner | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -151,6 +153,8 @@ class NewsSpider(scrapy.Spider):
         self.max_hops: int = checked(settings, "NEWS_MAX_HOPS")
         self.max_pagination: int = checked(settings, "NEWS_MAX_PAGINATION")
         self.max_per_pattern: int = checked(settings, "NEWS_MAX_PER_PATTERN")
+        # page resources (images, styles, fonts, scripts, documents): spiders.resources
+        self.resources = ResourcePlanner.from_crawler(self.crawler, urls)
         # incremental runs: which archived URLs to fetch again; JOBDIR per site
         name = self.profile.name if self.profile else self.site_name
         self.recheck = RecheckGate.for_spider(
@@ -290,11 +294,30 @@ class NewsSpider(scrapy.Spider):
                 return
             self.crawler.stats.inc_value("news/pages/article")
             yield self._page_item(response)
+            yield from self._resources(tree, response, article=True)
         else:
             self.crawler.stats.inc_value("news/pages/listing")
+            yield from self._resources(tree, response, article=False)
             if self.recheck is not None:
                 self.recheck.page_seen(response)
         yield from self._follow_links(tree, response)
+
+    def _resources(
+        self, tree: lxml_html.HtmlElement, response: Response, *, article: bool
+    ) -> Iterator[Request]:
+        if self.resources is not None and self.resources.wanted_for(article=article):
+            yield from self.resources.page(
+                tree, response, self.parse_resource, self.on_resource_error
+            )
+
+    def parse_resource(self, response: Response) -> Iterator[Request]:
+        """A page resource (spiders.resources): counted; a stylesheet's own resources."""
+        if self.resources is not None:
+            yield from self.resources.fetched(response, self.parse_resource, self.on_resource_error)
+
+    def on_resource_error(self, failure: Failure) -> None:
+        if self.resources is not None:
+            self.resources.failed(failure)
 
     def _is_article(self, tree: lxml_html.HtmlElement, url: str) -> bool:
         profile = self._profile_for(url)

@@ -53,6 +53,10 @@ TYPES = {
     ".gif": "image/gif",
     ".jpg": "image/jpeg",
     ".png": "image/png",
+    ".css": "text/css; charset=utf-8",
+    ".js": "application/javascript; charset=utf-8",
+    ".ttf": "font/ttf",
+    ".pdf": "application/pdf",
 }
 DEFAULT_LAST_MODIFIED = "Thu, 06 May 2021 02:30:00 GMT"
 TRAP_START = date(2021, 5, 6)

@@ -39,6 +39,7 @@ PROJECT_PREFIXES = (
     "WAYBACK_",
     "NEARDUP_",
     "MONITOR_",
+    "RESOURCES_",
 )
 
 
@@ -489,6 +490,18 @@ SPEC: tuple[Setting, ...] = (
     S("MONITOR_CHECK_DISCOVERY", "bool", "flag robots/sitemap/feed URLs that stopped answering"),
     S("MONITOR_PROGRESS_INTERVAL", "float", "seconds between progress lines (0 = none)", low=0),
     S("MONITOR_REPORT_DAYS", "int", "days shown in `scrapy report` charts", low=1),
+    # -- page resources (spiders.resources)
+    S("RESOURCES_ENABLED", "bool", "archive the images, styles, scripts and documents of articles"),
+    S("RESOURCES_LISTINGS", "bool", "also archive the resources of listing pages"),
+    S("RESOURCES_DOCUMENTS", "bool", "archive documents (PDF, DOC, XLS...) linked from pages"),
+    S("RESOURCES_SCRIPTS", "bool", "archive the scripts pages load"),
+    S("RESOURCES_HOSTS", "list", "resource hosts: 'site', 'cdn', '*' or host patterns"),
+    S("RESOURCES_CDN_WORDS", "list", "words in a host name that make it a CDN for 'cdn'"),
+    S("RESOURCES_DENY_HOSTS", "list", "resource hosts never fetched (host or *.domain)"),
+    S("RESOURCES_MAX_SIZE", "int", "bytes of one resource, wire and decoded", low=1),
+    S("RESOURCES_MAX_PER_PAGE", "int", "resources fetched per page", low=0),
+    S("RESOURCES_MAX_PAGE_BYTES", "int", "bytes of resources fetched per page", low=1),
+    S("RESOURCES_MAX_RUN_BYTES", "int", "bytes of resources fetched per run", low=1),
 )
 del S
 

@@ -52,6 +52,8 @@ from nhandan_render import (
     render_article,
     render_home,
     render_listings,
+    page_resources,
+    render_assets,
     render_misc,
     render_print,
     render_robots,
@@ -82,6 +84,15 @@ def server_config(site: Site) -> dict[str, Any]:
     }
 
 
+def binary_assets() -> dict[str, str | bytes]:
+    """Images, the font and the PDF, copied byte for byte from nhandan_assets/
+    (made once by make_nhandan_assets.py)."""
+    root = HERE / "nhandan_assets"
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
 def render_all(site: Site) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {}
     files["index.html"] = render_home(site)
@@ -90,6 +101,8 @@ def render_all(site: Site) -> dict[str, str | bytes]:
     files["rss/home.rss"] = render_rss(site)
     files["robots.txt"] = render_robots(site)
     files.update(render_misc(site))
+    files.update(render_assets())
+    files.update(binary_assets())
     for art in site.articles:
         html = render_article(site, art)
         name = art.path.lstrip("/")
@@ -107,6 +120,9 @@ def render_all(site: Site) -> dict[str, str | bytes]:
         if "print" in art.flags:
             files[f"print/{name}"] = render_print(site, art)
     return files
+
+
+RESOURCE_SUFFIXES = (".jpg", ".png", ".ttf", ".pdf", ".css", ".js")
 
 
 def text_of(content: str | bytes) -> str:
@@ -149,6 +165,8 @@ def crawl(site: Site, files: dict[str, str | bytes], config: dict[str, Any]) -> 
         if name is None or name in seen:
             continue
         seen.add(name)
+        if name.endswith(RESOURCE_SUFFIXES):
+            continue  # images, fonts, documents, styles, scripts: no page links in them
         todo.extend(m.group(1) for m in LINK.finditer(text_of(files[name])))
     return seen
 
@@ -241,6 +259,7 @@ def expected_entry(site: Site, art: Article, info: dict[str, Any]) -> dict[str, 
             }
             for i in art.images
         ],
+        "resources": page_resources(art),
         "routes": sorted(info["routes"]),
         "listing_pages": sorted(info["listing_pages"]),
         "aliases": sorted(info["aliases"]),

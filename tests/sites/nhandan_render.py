@@ -41,6 +41,7 @@ def head(site: Site, title: str, extra: str = "", description: str = "") -> str:
         f'<meta name="copyright" content="Copyright © 2021 by {SITE_NAME}">\n'
         f'<link rel="alternate" type="application/rss+xml" title="Tin mới nhất" href="{B}/rss/home.rss">\n'
         f'<link rel="stylesheet" href="{B}/assets/styles/main.min-1.0.21.css">\n'
+        f'<link rel="icon" type="image/png" href="{B}/assets/images/logo-nhandan.png">\n'
         f"{extra}"
         "</head>\n"
     )
@@ -168,12 +169,47 @@ def related_items(site: Site, art: Article) -> list[Related]:
     return out
 
 
+# A 1x1 transparent GIF: what a lazy image shows until the site's script swaps data-src in.
+LAZY_PLACEHOLDER = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
+def srcset(img: Image) -> str:
+    return f"{B}/images/{img.file} 480w, {B}/images/w240/{img.file} 240w"
+
+
 def figure(img: Image, cls: str) -> str:
+    """The lead photo loads at once (src + srcset); body photos are lazy (data-src +
+    data-srcset, swapped in by assets/js/main.min-1.0.17.js), as on nhandan.vn."""
+    if cls == "article__avatar":
+        source = f'src="{B}/images/{img.file}" srcset="{srcset(img)}" sizes="480px"'
+        lazy = ""
+    else:
+        source = (
+            f'src="{LAZY_PLACEHOLDER}" data-src="{B}/images/{img.file}" '
+            f'data-srcset="{srcset(img)}" sizes="480px"'
+        )
+        lazy = " lazyload"
     return (
         f'<figure class="{cls}">'
-        f'<img class="cms-photo" src="{B}/images/{img.file}" alt="{attr(img.caption)}" '
+        f'<img class="cms-photo{lazy}" {source} width="480" height="270" alt="{attr(img.caption)}" '
         f'cms-photo-caption="{attr(img.figcaption)}">'
         f"<figcaption>{h(img.figcaption)}</figcaption></figure>\n"
+    )
+
+
+# Documents attached to an article (post id -> path, link text): a box after the body.
+ATTACHMENTS = {
+    223551: ("/files/2015/01/bao-cao-tong-ket-2014.pdf", "Báo cáo tổng kết công tác năm 2014 (PDF)"),
+}
+
+
+def attachment_box(art: Article) -> str:
+    if art.id not in ATTACHMENTS:
+        return ""
+    path, text = ATTACHMENTS[art.id]
+    return (
+        '<div class="article__attachment"><p class="title">Tài liệu đính kèm</p>'
+        f'<a class="file" href="{B}{path}" title="{attr(text)}">{h(text)}</a></div>\n'
     )
 
 
@@ -403,6 +439,7 @@ def render_article(site: Site, art: Article) -> str:
         "</div>\n"
         f"{lead_imgs}"
         f"{article_body(site, art)}"
+        f"{attachment_box(art)}"
         '<div class="article-footer">\n'
         f"{related_box(site, art)}"
         f"{tag_box(art)}"
@@ -706,4 +743,90 @@ def render_misc(site: Site) -> dict[str, str]:
             extra_head='<meta name="robots" content="noindex, nofollow">\n',
         ),
         "404.html": page(site, f"Không tìm thấy trang | {SITE_NAME}", not_found),
+    }
+
+
+# --------------------------------------------------------------------------- page resources
+
+MAIN_CSS = """@charset "utf-8";
+/* nhandan sample site: main stylesheet (imports the base rules) */
+@import url("base-1.0.4.css");
+@font-face {
+  font-family: "ND Serif";
+  src: url("../fonts/nd-serif-bold.ttf") format("truetype");
+  font-weight: 700;
+  font-display: block;
+}
+.article__title, .box-heading .title, .story__heading { font-family: "ND Serif", serif; font-weight: 700; }
+.article__title { font-size: 30px; line-height: 1.25; color: #1a1a1a; margin: 12px 0; }
+.article__sapo { font-weight: 600; color: #333; }
+.site-body .container { display: block; }
+.col { display: flex; gap: 24px; }
+.main-col { flex: 1 1 auto; max-width: 720px; }
+.sidebar { flex: 0 0 260px; background: #f4f1ea; padding: 8px; }
+figure { margin: 12px 0; }
+figure img { display: block; width: 480px; height: 270px; background: #ddd; }
+figcaption { font-size: 13px; color: #555; }
+.article__attachment { border: 1px solid #c00; padding: 8px; margin: 12px 0; }
+.article__attachment .file { color: #c00; font-weight: 700; }
+"""
+
+BASE_CSS = """/* nhandan sample site: base rules */
+body { margin: 0; font-family: sans-serif; font-size: 16px; color: #222; background: #fff; }
+.topbar { background: #b4141e url("../images/header-pattern.png") repeat-x; color: #fff; padding: 6px 12px; }
+.topbar a { color: #fff; }
+.header { background: #fff; border-bottom: 3px solid #b4141e; }
+.menu { list-style: none; margin: 0; padding: 8px 12px; display: flex; gap: 16px; }
+.menu .logo { display: inline-block; width: 180px; height: 48px; text-indent: -9999px;
+  background: url(../images/logo-nhandan.png) no-repeat; }
+.container { max-width: 1100px; margin: 0 auto; padding: 0 12px; }
+.site-footer { background: #222; color: #ccc; padding: 16px 12px; margin-top: 24px; }
+.site-footer a { color: #fff; }
+"""
+
+MAIN_JS = """/* nhandan sample site: lazy images (data-src / data-srcset -> src / srcset) */
+(function () {
+  function load() {
+    var imgs = document.querySelectorAll("img[data-src]");
+    for (var i = 0; i < imgs.length; i++) {
+      var img = imgs[i];
+      if (img.getAttribute("data-srcset")) {
+        img.setAttribute("srcset", img.getAttribute("data-srcset"));
+      }
+      img.setAttribute("src", img.getAttribute("data-src"));
+      img.classList.remove("lazyload");
+      img.classList.add("lazyloaded");
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", load);
+  } else {
+    load();
+  }
+})();
+"""
+
+
+def render_assets() -> dict[str, str]:
+    """Stylesheets (main imports base; url() to a font and background images) and the script."""
+    return {
+        "assets/styles/main.min-1.0.21.css": MAIN_CSS,
+        "assets/styles/base-1.0.4.css": BASE_CSS,
+        "assets/js/main.min-1.0.17.js": MAIN_JS,
+    }
+
+
+def page_resources(art: Article) -> dict[str, list[str]]:
+    """What an article page needs to render or links to, by kind (URLs with __BASE__)."""
+    images = [f"{B}/images/{i.file}" for i in art.images]
+    images += [f"{B}/images/w240/{i.file}" for i in art.images]
+    return {
+        "stylesheets": [f"{B}/assets/styles/main.min-1.0.21.css", f"{B}/assets/styles/base-1.0.4.css"],
+        "fonts": [f"{B}/assets/fonts/nd-serif-bold.ttf"],
+        "css_images": [f"{B}/assets/images/header-pattern.png", f"{B}/assets/images/logo-nhandan.png"],
+        "scripts": [f"{B}/assets/js/main.min-1.0.17.js"],
+        "icons": [f"{B}/assets/images/logo-nhandan.png"],
+        "images": sorted(images),
+        "lazy_images": sorted(f"{B}/images/{i.file}" for i in art.images if i.after != -1),
+        "documents": [f"{B}{ATTACHMENTS[art.id][0]}"] if art.id in ATTACHMENTS else [],
     }
