@@ -1,4 +1,5 @@
-"""The article record's JSON Schema: real pages validate, broken records do not."""
+"""The article record's JSON Schema: real pages validate, broken records do not, and every
+record (and late link) a real crawl writes validates and carries the current schema version."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from extraction.article import extract_article
+from pipelines.schema import SCHEMA_VERSION, load_schema
+from tests.conftest import RunningSite, run_crawl
 from vnnews.profiles import ProfileRegistry
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "pipelines" / "article.schema.json"
@@ -67,7 +70,8 @@ def _full_record(relpath: str, url: str, *, profile: bool = True) -> dict[str, A
         fetched_at=FETCHED_AT,
         profile=registry.for_url(url) if profile else None,
     )
-    # What the pipeline adds.
+    # What the pipelines add.
+    record["schema_version"] = SCHEMA_VERSION
     record["version"] = 1
     record["previous"] = None
     record["warc"] = {
@@ -112,6 +116,15 @@ def _broken(record: dict[str, Any], change: str) -> dict[str, Any]:
         bad["version"] = 0
     elif change == "warc without offset":
         del bad["warc"]["offset"]
+    elif change == "no schema version":
+        del bad["schema_version"]
+    elif change == "old schema version":
+        bad["schema_version"] = "1.0"
+    elif change == "near-duplicate without similarity":
+        bad["near_duplicates"] = [{"id": record["id"], "url": record["url"]}]
+    elif change == "unknown syndication rule":
+        link = {"id": record["id"], "url": record["url"], "decided_by": "guess"}
+        bad["syndicated_from"] = link
     return bad
 
 
@@ -128,6 +141,10 @@ def _broken(record: dict[str, Any], change: str) -> dict[str, Any]:
         "bad digest",
         "version zero",
         "warc without offset",
+        "no schema version",
+        "old schema version",
+        "near-duplicate without similarity",
+        "unknown syndication rule",
     ],
 )
 def test_broken_record_is_rejected(validator: Draft202012Validator, change: str) -> None:
@@ -135,3 +152,34 @@ def test_broken_record_is_rejected(validator: Draft202012Validator, change: str)
     validator.validate(record)  # the unbroken record is fine
     with pytest.raises(ValidationError):
         validator.validate(_broken(record, change))
+
+
+def test_schema_version_is_the_schema_files() -> None:
+    schema = load_schema()
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+    assert "schema_version" in schema["required"]
+    changelog = (SCHEMA_PATH.parent.parent / "docs" / "records.md").read_text(encoding="utf-8")
+    assert f"### {SCHEMA_VERSION}" in changelog  # every version has its changelog entry
+
+
+def test_every_record_a_crawl_writes_validates(
+    sample_site: RunningSite, tmp_path: Path, validator: Draft202012Validator
+) -> None:
+    archive = tmp_path / "archive"
+    done = run_crawl(
+        ["-a", "site=nhandan", "-a", f"start_urls={sample_site.url}/"],
+        archive,
+        {"EXTRACT_POOL": "inline"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = [
+        json.loads(line)
+        for path in sorted((archive / "json").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(records) >= 20
+    for record in records:
+        errors = sorted(validator.iter_errors(record), key=str)
+        assert not errors, (record["url"], [f"{list(e.path)}: {e.message}" for e in errors])
+        assert record["schema_version"] == SCHEMA_VERSION
+        assert {"near_duplicates", "syndicated_from", "syndicated_to"} <= set(record)
