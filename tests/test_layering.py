@@ -23,7 +23,13 @@ ALLOWED: dict[str, set[str]] = {
     "monitoring": {"vnnews", "archive"},
     "distributed": {"vnnews"},
     "commands": {
-        "vnnews", "extraction", "archive", "spiders", "pipelines", "monitoring", "distributed"
+        "vnnews",
+        "extraction",
+        "archive",
+        "spiders",
+        "pipelines",
+        "monitoring",
+        "distributed",
     },
     "settings": set(),
 }
