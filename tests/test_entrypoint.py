@@ -1,0 +1,48 @@
+"""The ``vnnews`` console script finds the project's settings from any directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SCRAPY_SETTINGS_MODULE", "PYTHONPATH")}
+    return subprocess.run(
+        [str(BIN / "vnnews"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_vnnews_outside_the_repository_uses_the_project_settings(tmp_path: Path) -> None:
+    assert not (tmp_path / "scrapy.cfg").exists()
+    listed = _run("list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert listed.stdout.split() == ["news"]
+    setting = _run("settings", "--get", "NEWS_RECHECK", cwd=tmp_path)
+    assert setting.stdout.strip() == "policy"
+    commands = _run("-h", cwd=tmp_path)
+    assert "schedule" in commands.stdout and "active project: vnnews" in commands.stdout
+
+
+def test_plain_scrapy_outside_the_repository_finds_no_project(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SCRAPY_SETTINGS_MODULE", "PYTHONPATH")}
+    done = subprocess.run(
+        [str(BIN / "scrapy"), "list"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0  # which is why scheduled jobs should use `vnnews`
