@@ -5,6 +5,8 @@
   crawl``, Scrapyd, a script with ``CrawlerProcess``); stops the crawl cleanly when the
   archive or the dedup back end fails mid-run; logs a one-line run summary (drops by
   reason, failures) and sets the ``vnnews/exit_code`` stat (see ``vnnews.outcome``).
+* :class:`OneLineTaskErrors`: an error asyncio reports from a task nobody awaited, and an
+  item that failed for a full or read-only disk, is one log line; the traceback only at DEBUG.
 * :class:`BackendGuardMiddleware` (downloader middleware): a dedup back-end error raised
   while a request is prepared (the conditional-request lookup) stops the crawl with
   ``finish_reason = dedup_unavailable`` instead of failing every request one by one.
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from vnnews.config import check_startup
+from vnnews.config import SettingError, check_redis, check_startup
 from vnnews.outcome import EXIT_CODES, REASON_ARCHIVE, REASON_DEDUP, exit_code
 
 if TYPE_CHECKING:
@@ -49,8 +51,23 @@ def is_backend_error(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError)
 
 
-def is_storage_error(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+#: what SQLite says when the file system under the dedup index fails
+SQLITE_STORAGE = ("disk is full", "disk i/o error", "readonly database", "unable to open")
+
+
+def is_storage_error(exc: BaseException | None, depth: int = 0) -> bool:
+    """The archive's file system fails (full, read-only, I/O error), not the page or a peer.
+
+    Also an error raised while handling one (SQLite's failed rollback after a full disk)."""
+    if exc is None or depth > 5:
+        return False
+    if isinstance(exc, sqlite3.OperationalError) and any(
+        text in str(exc).lower() for text in SQLITE_STORAGE
+    ):
+        return True
+    if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+        return True
+    return is_storage_error(exc.__cause__ or exc.__context__, depth + 1)
 
 
 def stop_crawl(crawler: Crawler, reason: str, message: str) -> None:
@@ -67,6 +84,31 @@ def stop_crawl(crawler: Crawler, reason: str, message: str) -> None:
         deferred_from_coro(engine.close_spider_async(reason=reason))
 
 
+class OneLineTaskErrors(logging.Filter):
+    """asyncio's "Task exception was never retrieved" (with an 80-line traceback), and an item
+    that failed because the disk is full, as one line; the traceback stays at DEBUG."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keep_traceback = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not self.keep_traceback:
+            exc = record.exc_info[1]
+            if record.name != "asyncio" and not is_storage_error(exc):
+                return True  # a bug in item processing keeps its traceback
+            first = record.getMessage().splitlines()[0] if record.getMessage() else "error"
+            if exc is not None:
+                record.msg = "%s: %s: %s"
+                record.args = (first, type(exc).__name__, one_line(exc))
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+TASK_ERRORS = OneLineTaskErrors()
+
+
 class RunGuard:
     """Extension: settings checked at start-up, clean stops mid-run, a one-line summary."""
 
@@ -76,9 +118,14 @@ class RunGuard:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunGuard:
         check_startup(crawler.settings)  # SettingError: one line, names the setting
+        TASK_ERRORS.keep_traceback = str(crawler.settings.get("LOG_LEVEL")).upper() == "DEBUG"
+        for name in ("asyncio", "scrapy.core.scraper", "scrapy.core.engine", "scrapy.utils.signal"):
+            if TASK_ERRORS not in logging.getLogger(name).filters:
+                logging.getLogger(name).addFilter(TASK_ERRORS)
         guard = cls(crawler)
         crawler.signals.connect(guard.item_error, signal=signals.item_error)
         crawler.signals.connect(guard.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(guard.response_received, signal=signals.response_received)
         crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
         return guard
 
@@ -89,12 +136,33 @@ class RunGuard:
         exc = failure.value
         if exc is None:
             return
-        if is_backend_error(exc):
-            stop_crawl(self.crawler, REASON_DEDUP, f"The dedup back end failed: {one_line(exc)}")
-        elif is_storage_error(exc):
+        if is_storage_error(exc):
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("archive/write_errors")
             stop_crawl(self.crawler, REASON_ARCHIVE, f"Cannot write the archive: {one_line(exc)}")
+        elif is_backend_error(exc):
+            stop_crawl(self.crawler, REASON_DEDUP, f"The dedup back end failed: {one_line(exc)}")
+
+    def response_received(self) -> None:
+        """A WARC write failed (the middleware counts it and goes on): stop the crawl here."""
+        stats = self.crawler.stats
+        assert stats is not None
+        if not stats.get_value("archive/write_errors") or stats.get_value("vnnews/stop_reason"):
+            return
+        if self._redis_down():  # the index lookup inside the WARC write failed, not the disk
+            stop_crawl(self.crawler, REASON_DEDUP, "The Redis dedup back end stopped answering")
+        else:
+            stop_crawl(self.crawler, REASON_ARCHIVE, "Writing the WARC archive failed (see above)")
+
+    def _redis_down(self) -> bool:
+        settings = self.crawler.settings
+        if not settings.getbool("DEDUP_ENABLED") or settings["DEDUP_BACKEND"].lower() != "redis":
+            return False
+        try:
+            check_redis(settings, timeout=2.0)
+        except SettingError:
+            return True
+        return False
 
     def spider_closed(self, reason: str) -> None:
         stats = self.crawler.stats
@@ -144,7 +212,13 @@ class BackendGuardMiddleware:
         return cls(crawler)
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        if is_backend_error(exception):
+        if is_storage_error(exception):
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("archive/write_errors")
+            stop_crawl(
+                self.crawler, REASON_ARCHIVE, f"Cannot write the archive: {one_line(exception)}"
+            )
+        elif is_backend_error(exception):
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("dedup/backend_errors")
             stop_crawl(
