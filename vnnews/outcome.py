@@ -18,6 +18,8 @@ ARCHIVE_UNWRITABLE = 3
 DEDUP_UNAVAILABLE = 4
 NOTHING_FETCHED = 5
 INTERRUPTED = 6
+#: the default of MONITOR_DRIFT_EXIT_CODE (monitoring/drift.py); configurable
+DRIFT = 7
 
 #: code -> (short name, when it happens)
 EXIT_CODES: dict[int, tuple[str, str]] = {
@@ -44,6 +46,11 @@ EXIT_CODES: dict[int, tuple[str, str]] = {
     INTERRUPTED: (
         "interrupted",
         "stopped by Ctrl-C or SIGTERM before its end; the next run continues",
+    ),
+    DRIFT: (
+        "drift",
+        "the run succeeded but a drift check flagged it (docs/monitoring.md); the code is "
+        "MONITOR_DRIFT_EXIT_CODE, 0 with MONITOR_FAIL_ON_DRIFT=False",
     ),
 }
 
