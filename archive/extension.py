@@ -25,7 +25,9 @@ from scrapy import signals
 from archive.cdxj import update_index
 from archive.dedupindex import DedupIndex, open_dedup_index
 from archive.recordbuilder import crawl_info
+from archive.repair import repair_index
 from archive.warcwriter import WarcFileWriter, valid_file_prefix
+from vnnews import crashpoint
 from vnnews.paths import ArchivePaths
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class ArchiveExtension:
         self.paths = ArchivePaths.of(settings["ARCHIVE_DIR"])
         self.writer: WarcFileWriter | None = None
         self.index: DedupIndex | None = None
+        crashpoint.arm(settings.get("ARCHIVE_TEST_KILL_AT"))  # tests only (vnnews.crashpoint)
         if settings.getbool("WARC_ENABLED"):
             self.writer = self._open_writer(crawler)
         if settings.getbool("DEDUP_ENABLED"):
@@ -74,6 +77,11 @@ class ArchiveExtension:
             site = getattr(spider, "site_name", None)
             if site:
                 info["profile"] = str(site)
+            # a mirror crawled with -a site=X -a start_urls=...: which hosts the profile read
+            # (scrapy reprocess gives their pages the same profile)
+            start = getattr(spider, "start_urls", None)
+            if start:
+                info["start-urls"] = " ".join(str(url) for url in start)
         writer = WarcFileWriter(
             self.paths.warc_dir,
             prefix=prefix,
@@ -84,6 +92,7 @@ class ArchiveExtension:
         )
         writer.on_close.append(self._index_file)  # before repair: repaired files are indexed
         writer.repair()
+        repair_index(self.paths, self._index_file)  # files closed but not indexed by a killed run
         logger.info("Writing WARC files to %s", writer.warc_dir)
         return writer
 

@@ -21,6 +21,7 @@ import contextlib
 import logging
 from collections import Counter
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
@@ -61,7 +62,19 @@ class WarcCacheStorage:
         logger.info("WARC cache: %d captures from %s", len(self.index), self.archive_dir.resolve())
 
     def close_spider(self, spider: Spider) -> None:
-        pass
+        """An offline re-run that found none of its URLs in the archive says so: it was
+        started with other -a site/start_urls than the archived crawl."""
+        if self.counts["httpcache/warc_hits"] or not self.counts["httpcache/warc_misses"]:
+            return
+        captured = (e.url for group in self.index._by_key.values() for e in group)
+        hosts = sorted({urlsplit(url).netloc for url in captured} - {""})
+        logger.error(
+            "WARC cache: none of the %d URLs requested is in %s (it holds captures of %s); "
+            "start the re-run with the archived crawl's own -a site= / -a start_urls=",
+            self.counts["httpcache/warc_misses"],
+            self.archive_dir.resolve(),
+            ", ".join(hosts[:5]) or "nothing",
+        )
 
     def _load_index(self) -> CdxjIndex:
         path = self.paths.cdxj
@@ -95,6 +108,7 @@ class WarcCacheStorage:
             return None
         entry = self._latest_capture(request.url)
         if entry is None:
+            self.counts["httpcache/warc_misses"] += 1
             return None
         record = self._read(entry)
         if record is None:
@@ -106,7 +120,10 @@ class WarcCacheStorage:
             return None
         response = self._response(request.url, record, body_record)
         if response is not None:
-            request.meta.setdefault("warc", {**record.location(), "filename": entry.filename})
+            # the capture's location and time: records of an offline re-run keep the capture's
+            # fetched_at (the WARC-Date of the record replayed), not the re-run's clock
+            location = {**record.location(), "filename": entry.filename, "date": record.date}
+            request.meta.setdefault("warc", location)
             self._inc("httpcache/warc_hits")
         return response
 

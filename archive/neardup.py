@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -306,6 +307,9 @@ class SqliteNearDupIndex(NearDupIndex):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        # created here so its mode is 0666 less the umask (SQLite would use 0644 whatever the
+        # umask); the WAL files take its mode
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666))
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

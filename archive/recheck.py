@@ -21,6 +21,7 @@ crawlers that share an index share the re-check state too. Both are thread-safe.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import zlib
@@ -232,6 +233,9 @@ class SqliteRecheckStore(RecheckStore):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        # created here so its mode is 0666 less the umask (SQLite would use 0644 whatever the
+        # umask); the WAL files take its mode
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666))
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

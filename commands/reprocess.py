@@ -7,6 +7,13 @@ resolved to their original payload (``WARC-Refers-To``, then ``WARC-Refers-To-Ta
 and ``-Date``, then the payload digest; first in the given files, then in
 ``ARCHIVE_DIR``'s CDXJ index). Records carry the ``warc`` location of the capture.
 
+WARCs written by this project's crawls give the crawl's own records: each file's
+``warcinfo`` names the profile (``-a site=``) and start URLs (a mirror) the crawl used, and
+pages go to extraction only when the crawl would have sent them there (the profile's URL
+patterns, else the page's markup; AMP/print variants folded), so home, section and
+pagination pages stay listings. ``--site NAME`` forces a profile (and that decision) for
+every file. WARCs of other tools: every HTML page is extracted.
+
 Versions follow the dedup rules: per canonical URL in capture order, a new text is a new
 version (``previous`` = the version before), a text seen before is dropped. Output lines
 are sorted (canonical URL, version), keys sorted, so the same input gives the same bytes.
@@ -26,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -57,6 +65,65 @@ class Task:
     profile: SiteProfile | None
     headers: dict[str, list[str]]
     warc: dict[str, Any]
+    site: str | None = None  # the record's "site": the crawl's profile name
+    decide: bool = False  # apply the crawl's article/listing decision (our crawls, --site)
+
+
+@dataclass(frozen=True)
+class CrawlInfo:
+    """What a file's ``warcinfo`` says about the crawl that wrote it: whether it was this
+    project's crawl (``software``), its profile (``-a site=``) and start URLs (a mirror crawled
+    with ``-a start_urls=``)."""
+
+    profile: str | None = None
+    hosts: frozenset[str] = frozenset()
+    ours: bool = False
+
+    @classmethod
+    def of(cls, record: ArchiveRecord) -> CrawlInfo:
+        fields: dict[str, str] = {}
+        for line in record.raw_payload.decode("utf-8", "replace").splitlines():
+            name, sep, value = line.partition(":")
+            if sep:
+                fields[name.strip().lower()] = value.strip()
+        hosts = {
+            (urlsplit(u).hostname or "").lower().removeprefix("www.")
+            for u in fields.get("start-urls", "").split()
+        }
+        ours = fields.get("software", "").startswith("vnnews-archiver/")
+        return cls(fields.get("profile") or None, frozenset(h for h in hosts if h), ours)
+
+    def covers(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+        return any(host == h or host.endswith("." + h) for h in self.hosts)
+
+
+def crawl_decision(body: bytes, url: str, profile: SiteProfile | None, headers: Any) -> str | None:
+    """None when the crawl would hand this page to extraction, else why not (``listing``,
+    ``variant``): the spider's rule (spiders.news) — the profile's URL patterns, else the
+    page's own markup; a page whose rel=canonical names another page of its host is a variant
+    (AMP, print) the crawl folds into that page."""
+    from lxml import html as lxml_html
+
+    from extraction.htmltree import decode_html
+    from vnnews.pagekind import is_article_page
+    from vnnews.urlcanon import canonicalize_url, is_template_canonical
+
+    try:
+        tree = lxml_html.document_fromstring(decode_html(body, headers), base_url=url)
+    except (ValueError, lxml_html.etree.ParserError):
+        return "listing"
+    tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+    decided = profile.is_article_url(url) if profile else None
+    if not (decided if decided is not None else is_article_page(tree, url)):
+        return "listing"
+    hrefs = tree.xpath('//link[@rel="canonical"]/@href')
+    if hrefs:
+        own, target = canonicalize_url(url), canonicalize_url(str(hrefs[0]).strip())
+        same_host = urlsplit(own).netloc == urlsplit(target).netloc
+        if target != own and same_host and not is_template_canonical(own, target):
+            return "variant"
+    return None
 
 
 def run_task(task: Task) -> tuple[str, Any]:
@@ -64,6 +131,10 @@ def run_task(task: Task) -> tuple[str, Any]:
     from extraction.article import ExtractionError, extract_article
 
     try:
+        if task.decide:
+            not_article = crawl_decision(task.body, task.url, task.profile, task.headers)
+            if not_article is not None:
+                return not_article, None
         record = extract_article(
             task.body,
             task.url,
@@ -77,6 +148,8 @@ def run_task(task: Task) -> tuple[str, Any]:
         return "error", f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
     record["warc"] = task.warc
     record["schema_version"] = SCHEMA_VERSION
+    if task.site is not None:
+        record["site"] = task.site
     return "ok", record
 
 
@@ -114,8 +187,11 @@ class Reprocessor:
         registry: ProfileRegistry,
         archive_dir: Path | None = None,
         jobs: int = 1,
+        site: SiteProfile | None = None,
     ) -> None:
         self.registry = registry
+        self.forced = site
+        self.crawl_info: dict[Path, CrawlInfo] = {}
         self.archive_dir = archive_dir
         self.jobs = max(1, jobs)
         self.stats: Counter[str] = Counter()
@@ -152,6 +228,9 @@ class Reprocessor:
                 self.unreadable.append(path)
 
     def _consider(self, record: ArchiveRecord) -> Task | None:
+        if record.rec_type == "warcinfo" and record.path not in self.crawl_info:
+            self.crawl_info[record.path] = CrawlInfo.of(record)
+            return None
         if record.rec_type == "revisit":
             self.stats["reprocess/revisits"] += 1
             if record.mime and record.mime not in HTML_TYPES:
@@ -200,14 +279,34 @@ class Reprocessor:
                 "%s@%d: unreadable WARC-Date %r", capture.path, capture.offset, capture.date
             )
             return None
+        profile = self._profile_for(capture)
         return Task(
             body=body,
             url=capture.url,
             fetched_at=fetched_at,
-            profile=self.registry.for_url(capture.url),
+            profile=profile,
             headers=http_headers_dict(body_record),
             warc=capture.location(),
+            site=profile.name if profile is not None else None,
+            decide=self.forced is not None or self._ours(capture),
         )
+
+    def _ours(self, capture: ArchiveRecord) -> bool:
+        info = self.crawl_info.get(capture.path)
+        return info is not None and info.ours
+
+    def _profile_for(self, capture: ArchiveRecord) -> SiteProfile | None:
+        """``--site``, else the profile the crawl used on this host (its warcinfo: ``profile``
+        and ``start-urls``), else the profile of the URL's own host."""
+        if self.forced is not None:
+            return self.forced
+        info = self.crawl_info.get(capture.path)
+        if info is not None and info.profile and (info.covers(capture.url) or not info.hosts):
+            try:
+                return self.registry.get(info.profile)
+            except ValueError:
+                self.stats["reprocess/unknown_profile"] += 1
+        return self.registry.for_url(capture.url)
 
     # -- pass 2 -----------------------------------------------------------------------
 
@@ -283,6 +382,8 @@ class Reprocessor:
         for task, (status, value) in zip(batch, results, strict=True):
             if status == "ok":
                 self.records.append(value)
+            elif status in ("listing", "variant"):
+                self.stats[f"reprocess/{status}"] += 1
             elif status == "skip":
                 self.stats["reprocess/not_article"] += 1
             else:
@@ -334,6 +435,7 @@ def summary(stats: Counter[str], files: int) -> str:
         f"{s['reprocess/revisits_unresolved']} unresolved), "
         f"{s['reprocess/records']} article records, "
         f"{s['reprocess/unchanged_text']} unchanged, {s['reprocess/not_article']} not articles, "
+        f"{s['reprocess/listing']} listings, {s['reprocess/variant']} variants, "
         f"{s['reprocess/not_html']} not HTML, {s['reprocess/not_200']} not 200, "
         f"{s['reprocess/extract_errors'] + s['reprocess/payload_errors']} extraction errors, "
         f"{s['reader/broken_records'] + s['reader/broken_files']} broken, "
@@ -347,7 +449,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "WARNING"}
 
     def syntax(self) -> str:
-        return "WARC_OR_DIR... -o OUT.jsonl [--jobs N] [--no-archive]"
+        return "WARC_OR_DIR... -o OUT.jsonl [--jobs N] [--no-archive] [--site NAME]"
 
     def short_desc(self) -> str:
         return "Re-extract article records from WARC files (no network)"
@@ -356,6 +458,11 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("-o", "--output", required=True, help="JSON Lines file ('-': stdout)")
         parser.add_argument("--jobs", type=int, default=1, help="extraction processes (default 1)")
+        parser.add_argument(
+            "--site",
+            metavar="NAME",
+            help="site profile for every page (default: the crawl's, from each file's warcinfo)",
+        )
         parser.add_argument(
             "--no-archive",
             action="store_true",
@@ -379,8 +486,15 @@ class Command(ScrapyCommand):
                 self._fail(str(exc), 2)
                 return
         registry = ProfileRegistry.load(self.settings.getlist("NEWS_PROFILE_DIRS"))
+        forced = None
+        if opts.site:
+            try:
+                forced = registry.get(opts.site)
+            except ValueError as exc:
+                self._fail(f"--site: {' '.join(str(exc).split())}", 2)
+                return
         archive_dir = None if opts.no_archive else Path(self.settings["ARCHIVE_DIR"])
-        processor = Reprocessor(registry, archive_dir, jobs=opts.jobs)
+        processor = Reprocessor(registry, archive_dir, jobs=opts.jobs, site=forced)
         records = processor.run(files)
         if processor.unreadable:
             names = ", ".join(str(p) for p in processor.unreadable)

@@ -116,6 +116,12 @@ def main() -> int:
     print(f"  head -c 2000 {jsons[0] if jsons else archive / 'json/*.jsonl'}")
     print(f"  .venv/bin/warcio index {warcs[0] if warcs else archive / 'warc/*.warc.gz'}")
     print(f"  .venv/bin/scrapy wayback -s ARCHIVE_DIR={archive}   # browse the captures in pywb")
+    print(
+        f"  .venv/bin/scrapy crawl news -a site=nhandan -a start_urls={url}/ -s ARCHIVE_DIR=rerun"
+        " -s HTTPCACHE_ENABLED=1 -s HTTPCACHE_STORAGE=archive.httpcache.WarcCacheStorage"
+        f" -s HTTPCACHE_IGNORE_MISSING=1 -s HTTPCACHE_ARCHIVE_DIR={archive}"
+        "   # the same crawl again, offline, answered from the archive"
+    )
     print("=" * 72)
     return 0
 
