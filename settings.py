@@ -40,9 +40,17 @@ LOGSTATS_INTERVAL = 0.0
 ARCHIVE_DIR = "data"
 
 # --- Discovery (spiders.news) ---------------------------------------------------
-# Per-URL-pattern cap: at most this many URLs that share a "shape" (path with
-# digits and slugs folded) are followed; a trap guard on top of DEPTH_LIMIT.
+# Trap guard: once this many distinct URLs of one "shape" (path with digits and slugs
+# folded) were admitted, more of that shape are followed only while its pages keep being
+# different (at least NEWS_TRAP_MIN_DISTINCT of the first NEWS_TRAP_SAMPLE fetched are not
+# near-identical or empty); a shape that keeps producing the same page is a trap and is cut
+# (a WARNING at the end, stat news/caps/pattern). A big site (every article one shape) is
+# crawled whole.
 NEWS_MAX_PER_PATTERN = 2000
+NEWS_TRAP_SAMPLE = 50
+NEWS_TRAP_MIN_DISTINCT = 0.5
+# URLs of capped shapes held until the shape is judged (beyond: dropped and counted).
+NEWS_TRAP_BACKLOG = 100_000
 # Maximum listing pages followed per listing (pagination depth).
 NEWS_MAX_PAGINATION = 50
 # Link hops followed from an HTML page (pagination, sitemaps and feeds do not
@@ -52,11 +60,39 @@ NEWS_MAX_HOPS = 4
 NEWS_SITE = ""
 NEWS_PROFILE = ""
 
+# --- Limits against hostile servers (spiders.news, spiders.robots; docs/reliability.md) ---
+# Bytes of one response body, on the wire and after Content-Encoding is decoded (Scrapy's
+# HttpCompressionMiddleware stops a gzip/deflate/br/zstd bomb at this size); bigger bodies are
+# dropped and counted (news/dropped/too_big). Scrapy's defaults are 1 GB / 32 MB.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# DOWNLOAD_TIMEOUT (above) bounds the total time of one response, headers to last byte, so
+# a body dripping a byte a second (slowloris) ends there too.
+# Sitemaps may be bigger than pages: the protocol's own limit is 50 MB uncompressed.
+NEWS_SITEMAP_MAXSIZE = 50 * 1024 * 1024
+# Entries read from one sitemap (the protocol's limit), child sitemaps followed from one
+# index (most recent lastmod first), and sitemaps fetched per crawl in all. Child sitemaps
+# are fetched after the articles already found, so a huge index never starves them.
+NEWS_SITEMAP_MAX_URLS = 50_000
+NEWS_SITEMAP_MAX_CHILDREN = 500
+NEWS_MAX_SITEMAPS = 2000
+# Links read from one HTML page (in document order).
+NEWS_MAX_LINKS_PER_PAGE = 5000
+# Bytes of robots.txt parsed (RFC 9309 section 2.5 asks for at least 500 KiB).
+NEWS_ROBOTS_MAX_BYTES = 512 * 1024
+
 # --- Components ------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Records every exchange as WARC request/response records. 950 puts it
     # next to the downloader, before HttpCompressionMiddleware (590) decodes.
     "archive.middleware.WarcWriterMiddleware": 950,
+    # robots.txt per RFC 9309 (5xx or unreachable: nothing fetched from that origin this
+    # run); a fetch error (DNS, refused) is one log line.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.robots.RobotsTxtMiddleware": 100,
+    # Scope is origins (scheme, host, port); never file:/data:, private or link-local
+    # addresses; applies to redirects too. Before Scrapy's host-based OffsiteMiddleware (50).
+    "spiders.scope.ScopeMiddleware": 40,
     # A dedup back-end error (Redis gone) stops the crawl cleanly: exit code 4.
     "spiders.guard.BackendGuardMiddleware": 960,
 }

@@ -42,6 +42,8 @@ class Entry:
 class Sitemap:
     kind: str  # "index" or "urlset"
     entries: list[Entry]
+    #: entries past ``max_entries`` were left unread
+    truncated: bool = False
 
 
 def maybe_gunzip(body: bytes) -> bytes:
@@ -82,30 +84,77 @@ def _child_text(el: etree._Element, *names: str) -> str:
     return ""
 
 
-def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
-    """A sitemap index or urlset, news sitemap fields kept as hints."""
-    root = _xml_root(body)
-    kind = _local(root.tag)
-    if kind not in ("sitemapindex", "urlset"):
-        raise DiscoveryError(f"root element is <{kind}>, not a sitemap")
-    entries = []
-    for item in root:
-        if _local(item.tag) not in ("sitemap", "url"):
-            continue
-        loc = _child_text(item, "loc")
-        if not loc:
-            continue
-        hints = {}
-        for key, names in (
-            ("sitemap_lastmod", ("lastmod",)),
-            ("sitemap_published", ("publication_date",)),
-            ("sitemap_title", ("title",)),
-        ):
-            value = _child_text(item, *names)
-            if value:
-                hints[key] = value
-        entries.append(Entry(urljoin(base_url, loc), hints))
-    return Sitemap("index" if kind == "sitemapindex" else "urlset", entries)
+def _hints(item: etree._Element) -> dict[str, str]:
+    hints = {}
+    for key, names in (
+        ("sitemap_lastmod", ("lastmod",)),
+        ("sitemap_published", ("publication_date",)),
+        ("sitemap_title", ("title",)),
+    ):
+        value = _child_text(item, *names)
+        if value:
+            hints[key] = value
+    return hints
+
+
+def parse_sitemap(body: bytes, base_url: str, max_entries: int = 50_000) -> Sitemap:
+    """A sitemap index or urlset, news sitemap fields kept as hints.
+
+    Read as a stream (each ``<url>``/``<sitemap>`` element is dropped once read), at most
+    ``max_entries`` entries; entities are never expanded, nothing is fetched."""
+    data = maybe_gunzip(body).strip()
+    events = etree.iterparse(
+        io.BytesIO(data),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        remove_comments=True,
+        huge_tree=False,
+        recover=True,
+    )
+    kind = ""
+    entries: list[Entry] = []
+    truncated = False
+    try:
+        for event, el in events:
+            name = _local(el.tag)
+            if event == "start":
+                if not kind:
+                    kind = name
+                    if kind not in ("sitemapindex", "urlset"):
+                        raise DiscoveryError(f"root element is <{kind}>, not a sitemap")
+                continue
+            if name not in ("sitemap", "url") or el.getparent() is None:
+                continue
+            if el.getparent().getparent() is None:  # a direct child of the root
+                loc = _child_text(el, "loc")
+                if loc:
+                    if len(entries) >= max_entries:
+                        truncated = True
+                        break
+                    entries.append(Entry(urljoin(base_url, loc), _hints(el)))
+                el.clear()
+                while el.getprevious() is not None:  # keep the tree small
+                    del el.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        if not kind:
+            raise DiscoveryError(f"not XML: {exc}") from exc
+    if not kind:
+        raise DiscoveryError("empty XML document")
+    return Sitemap("index" if kind == "sitemapindex" else "urlset", entries, truncated)
+
+
+def children_first(entries: list[Entry], limit: int) -> tuple[list[Entry], int]:
+    """The child sitemaps of an index to follow: the ``limit`` most recent (by lastmod; those
+    without one keep their order, after the dated ones), and how many were left out."""
+    dated = sorted(
+        (e for e in entries if e.hints.get("sitemap_lastmod")),
+        key=lambda e: e.hints["sitemap_lastmod"],
+        reverse=True,
+    )
+    undated = [e for e in entries if not e.hints.get("sitemap_lastmod")]
+    ordered = dated + undated
+    return ordered[:limit], max(0, len(ordered) - limit)
 
 
 def parse_feed(body: bytes, base_url: str) -> list[Entry]:

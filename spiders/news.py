@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 import zlib
-from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,8 +20,9 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from lxml import html as lxml_html
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
@@ -31,14 +31,16 @@ from twisted.python.failure import Failure
 from spiders.discovery import (
     DiscoveryError,
     Entry,
+    children_first,
     parse_feed,
     parse_sitemap,
     sniff_kind,
     strip_session,
-    url_shape,
 )
 from spiders.incremental import RecheckGate, site_key
 from spiders.resources import ResourcePlanner
+from spiders.scope import Scope
+from spiders.trapguard import EMPTY, TrapGuard, fingerprint
 from vnnews.config import checked
 from vnnews.items import Page
 from vnnews.pagekind import is_article_page, looks_like_article_url
@@ -75,9 +77,17 @@ _SKIP_EXTENSIONS = (
 )
 
 
+# A print variant in the path or query: never folded by URL (``/print/123`` is not ``/123``).
+_PRINT_MARK = re.compile(r"/print(?:/|$)|[?&](?:print|outputtype|output)=", re.IGNORECASE)
+
+
 def _normalise(url: str) -> str:
-    """One URL per page: variants folded, session ids and tracking parameters dropped."""
-    return canonicalize_url(strip_session(fold_variant(url)))
+    """One URL per page: AMP variants folded (an AMP URL mirrors its article's path by
+    convention), session ids and tracking parameters dropped. Print variants are left as
+    they are: their page declares its article by rel=canonical, and the spider folds them
+    then (guessing ``/print/ID`` -> ``/ID`` invents URLs that do not exist)."""
+    folded = url if _PRINT_MARK.search(url) else fold_variant(url)
+    return canonicalize_url(strip_session(folded))
 
 
 def _crc(url: str) -> int:
@@ -124,7 +134,9 @@ class NewsSpider(scrapy.Spider):
         self.requested_start_urls = _split_urls(start_urls)
         self.profile: SiteProfile | None = None
         self.registry: ProfileRegistry | None = None
-        self._shapes: Counter[str] = Counter()
+        self.scope = Scope.of([])
+        self.trap_guard: TrapGuard | None = None
+        self._sitemaps_followed = 0
         self.recheck: RecheckGate | None = None
         self.resources: ResourcePlanner | None = None
 
@@ -133,6 +145,7 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         assert isinstance(spider, NewsSpider)
         spider.configure()
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
     # --- set-up -----------------------------------------------------------------
@@ -147,12 +160,25 @@ class NewsSpider(scrapy.Spider):
         except (ProfileError, ValueError) as exc:
             raise ValueError(str(exc)) from None  # bad -a arguments: the crawl cannot start
         self.start_urls = urls
-        # www.x.vn and x.vn are one site (either may redirect to the other).
-        hosts = {(urlsplit(u).hostname or "").lower() for u in urls}
-        self.allowed_domains = sorted({h.removeprefix("www.") for h in hosts})
+        # Origins (scheme, host, port): www.x.vn and x.vn are one site, http -> https
+        # upgrades on default ports are followed, another port is another origin.
+        self.scope = Scope.of(urls)
+        self.allowed_domains = self.scope.domains
+        self.sitemap_maxsize: int = checked(settings, "NEWS_SITEMAP_MAXSIZE")
+        self.sitemap_max_urls: int = checked(settings, "NEWS_SITEMAP_MAX_URLS")
+        self.sitemap_max_children: int = checked(settings, "NEWS_SITEMAP_MAX_CHILDREN")
+        self.max_sitemaps: int = checked(settings, "NEWS_MAX_SITEMAPS")
+        self.max_links: int = checked(settings, "NEWS_MAX_LINKS_PER_PAGE")
         self.max_hops: int = checked(settings, "NEWS_MAX_HOPS")
         self.max_pagination: int = checked(settings, "NEWS_MAX_PAGINATION")
         self.max_per_pattern: int = checked(settings, "NEWS_MAX_PER_PATTERN")
+        self.trap_guard = TrapGuard(
+            self.crawler,
+            max_per_pattern=self.max_per_pattern,
+            sample=checked(settings, "NEWS_TRAP_SAMPLE"),
+            min_distinct=checked(settings, "NEWS_TRAP_MIN_DISTINCT"),
+            backlog=checked(settings, "NEWS_TRAP_BACKLOG"),
+        )
         # page resources (images, styles, fonts, scripts, documents): spiders.resources
         self.resources = ResourcePlanner.from_crawler(self.crawler, urls)
         # incremental runs: which archived URLs to fetch again; JOBDIR per site
@@ -209,8 +235,31 @@ class NewsSpider(scrapy.Spider):
         hops: int = 0,
         pages: int = 0,
     ) -> Request:
-        meta = {"kind": kind, "hints": hints or {}, "hops": hops, "pagination": pages}
+        meta: dict[str, Any] = {
+            "kind": kind,
+            "hints": hints or {},
+            "hops": hops,
+            "pagination": pages,
+        }
+        if kind == "sitemap":  # sitemaps may be bigger than pages, up to their own cap
+            meta["download_maxsize"] = self.sitemap_maxsize
         return Request(url, callback=callback, errback=self.on_error, priority=priority, meta=meta)
+
+    def _sitemap_request(self, url: str, *, priority: int) -> Iterator[Request]:
+        """A sitemap to fetch, within NEWS_MAX_SITEMAPS per crawl."""
+        if not self._on_site(url):
+            self._count_refusal(url)
+            return
+        if self._sitemaps_followed >= self.max_sitemaps:
+            self._cap("sitemaps", f"{self.max_sitemaps} sitemaps fetched (NEWS_MAX_SITEMAPS)")
+            return
+        self._sitemaps_followed += 1
+        yield self._request(url, self.parse_sitemap, kind="sitemap", priority=priority)
+
+    def _gate(self, request: Request) -> Iterator[Request]:
+        """The request unless the trap guard holds or drops it."""
+        if self.trap_guard is None or self.trap_guard.admit(request):
+            yield request
 
     # --- robots, sitemaps, feeds ---------------------------------------------------
 
@@ -221,22 +270,31 @@ class NewsSpider(scrapy.Spider):
             # No Sitemap: line; try the conventional location.
             sitemaps = [urljoin(response.url, "/sitemap.xml")]
         for url in sitemaps:
-            yield self._request(url, self.parse_sitemap, kind="sitemap", priority=20)
+            yield from self._sitemap_request(url, priority=20)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         try:
-            sitemap = parse_sitemap(response.body, response.url)
+            sitemap = parse_sitemap(response.body, response.url, self.sitemap_max_urls)
         except DiscoveryError as exc:
             self._bad_input("sitemap", response.url, exc)
             return
         self.crawler.stats.inc_value("news/sitemaps")
+        if sitemap.truncated:
+            self._cap("sitemap_urls", f"a sitemap over {self.sitemap_max_urls} entries")
+        if sitemap.kind == "index":
+            children, left_out = children_first(sitemap.entries, self.sitemap_max_children)
+            if left_out:
+                self.crawler.stats.inc_value("news/dropped/sitemap_children", left_out)
+                self._cap("sitemap_children", f"an index of {len(sitemap.entries)} sitemaps")
+            # after the articles already found (priority 5): a huge index never starves them
+            for entry in children:
+                yield from self._sitemap_request(entry.url, priority=4)
+            return
         if self.recheck is not None and sitemap.kind == "urlset":
             self.recheck.prefetch(entry.url for entry in sitemap.entries)
         for entry in sitemap.entries:
-            if sitemap.kind == "index":
-                yield self._request(entry.url, self.parse_sitemap, kind="sitemap", priority=20)
-            elif self._admit(entry.url) and self._wanted(entry.url, hints=entry.hints):
-                yield self._article_request(entry, source="sitemap")
+            if self._admit(entry.url) and self._wanted(entry.url, hints=entry.hints):
+                yield from self._gate(self._article_request(entry, source="sitemap"))
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         try:
@@ -249,7 +307,7 @@ class NewsSpider(scrapy.Spider):
             self.recheck.prefetch(entry.url for entry in entries)
         for entry in entries:
             if self._admit(entry.url) and self._wanted(entry.url, hints=entry.hints):
-                yield self._article_request(entry, source="feed")
+                yield from self._gate(self._article_request(entry, source="feed"))
 
     def _article_request(self, entry: Entry, *, source: str) -> Request:
         url = _normalise(entry.url)
@@ -276,6 +334,9 @@ class NewsSpider(scrapy.Spider):
             self._bad_input("html", response.url, exc)
             return
         tree.make_links_absolute(response.url, resolve_base_href=True, handle_failures="discard")
+        if self.trap_guard is not None and response.request is not None:
+            print_ = fingerprint(tree.text_content())
+            yield from self.trap_guard.judge(response.request, print_)
         yield from self._feed_links(tree, response)
         if self._is_article(tree, response.url):
             canonical = self._canonical_elsewhere(tree, response.url)
@@ -327,10 +388,13 @@ class NewsSpider(scrapy.Spider):
         return is_article_page(tree, url)
 
     def _canonical_elsewhere(self, tree: lxml_html.HtmlElement, url: str) -> str | None:
-        """The article's own URL when this page is a variant (AMP, print, tracking)."""
+        """The article's own URL when this page says it is a variant (AMP, print, tracking)
+        by its rel=canonical; never guessed from the URL."""
         own = canonicalize_url(url)
         hrefs = tree.xpath('//link[@rel="canonical"]/@href')
-        target = canonicalize_url(fold_variant(str(hrefs[0]).strip() if hrefs else url))
+        if not hrefs:
+            return None
+        target = canonicalize_url(str(hrefs[0]).strip())
         if target == own or not self._on_site(target):
             return None
         if is_template_canonical(own, target):
@@ -371,6 +435,8 @@ class NewsSpider(scrapy.Spider):
         for href in tree.xpath(xpath):
             if self._on_site(href):
                 yield self._request(href, self.parse_feed, kind="feed", priority=20)
+            else:
+                self._count_refusal(href)
 
     def _split_links(
         self, tree: lxml_html.HtmlElement, response: Response
@@ -423,12 +489,14 @@ class NewsSpider(scrapy.Spider):
             article = profile.is_article_url(url) if profile else None
             if article is None:
                 article = looks_like_article_url(url)
-            yield self._request(
-                url,
-                self.parse_page,
-                kind="article" if article else "listing",
-                priority=5 if article else 3,
-                hops=hops + 1,
+            yield from self._gate(
+                self._request(
+                    url,
+                    self.parse_page,
+                    kind="article" if article else "listing",
+                    priority=5 if article else 3,
+                    hops=hops + 1,
+                )
             )
 
     def _article_link(self, url: str) -> bool:
@@ -440,7 +508,12 @@ class NewsSpider(scrapy.Spider):
     def _links(self, tree: lxml_html.HtmlElement) -> Iterable[str]:
         yield from self._next_links(tree)
         seen: set[str] = set()
-        for el in tree.xpath("//a[@href]"):
+        for n, el in enumerate(tree.iter("a")):
+            if n >= self.max_links:
+                self._cap("links_per_page", f"a page with over {self.max_links} links")
+                break
+            if el.get("href") is None:
+                continue
             rel = (el.get("rel") or "").lower()
             if "nofollow" in rel:
                 continue
@@ -460,14 +533,26 @@ class NewsSpider(scrapy.Spider):
         return bool(_PAGINATION.search(url)) and not looks_like_article_url(url)
 
     def _on_site(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        """In the crawl's scope: one of its origins (scheme, host, port)."""
+        return self.scope.allows(url)
+
+    def _count_refusal(self, url: str) -> None:
+        reason = self.scope.refusal(url) or "offsite"
+        key = "offsite" if reason == "offsite" else f"scope_{reason}"
+        self.crawler.stats.inc_value(f"news/dropped/{key}")
+
+    def _cap(self, name: str, what: str) -> None:
+        """A cap was reached: a stat for the run report, one WARNING line at the end."""
+        stats = self.crawler.stats
+        if not stats.get_value(f"news/caps/{name}"):
+            logger.info("Cap reached: %s", what)
+        stats.inc_value(f"news/caps/{name}")
 
     def _admit(self, url: str) -> bool:
-        """Keep a link? Same hosts, not denied, not a file, under the per-pattern cap."""
+        """Keep a link? In scope, not denied, not a file (the trap guard comes after)."""
         stats = self.crawler.stats
         if not self._on_site(url):
-            stats.inc_value("news/dropped/offsite")
+            self._count_refusal(url)
             return False
         path = urlsplit(url).path.lower()
         if path.endswith(_SKIP_EXTENSIONS):
@@ -477,14 +562,24 @@ class NewsSpider(scrapy.Spider):
         if profile and profile.is_denied(url):
             stats.inc_value("news/dropped/denied")
             return False
-        shape = url_shape(url)
-        self._shapes[shape] += 1
-        if self._shapes[shape] > self.max_per_pattern:
-            if self._shapes[shape] == self.max_per_pattern + 1:
-                logger.warning("URL pattern cap (%d) reached for %s", self.max_per_pattern, shape)
-            stats.inc_value("news/dropped/pattern_cap")
-            return False
         return True
+
+    def _idle(self) -> None:
+        """Shapes still held by the trap guard are decided; released URLs keep the crawl on."""
+        released = self.trap_guard.idle() if self.trap_guard is not None else []
+        if not released:
+            return
+        assert self.crawler.engine is not None
+        for request in released:
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
+
+    def closed(self, reason: str) -> None:
+        """One WARNING per cap reached, so a cut crawl is never silent."""
+        stats = self.crawler.stats.get_stats()
+        for key in sorted(k for k in stats if k.startswith("news/caps/")):
+            name = key.removeprefix("news/caps/")
+            logger.warning("Cap reached: %s (%s times; see docs/reliability.md)", name, stats[key])
 
     # --- errors -------------------------------------------------------------------
 
@@ -500,6 +595,9 @@ class NewsSpider(scrapy.Spider):
             # No robots.txt (404, 5xx, timeout): still try the conventional sitemap.
             self.crawler.stats.inc_value("news/robots/missing")
             yield self._request(urljoin(url, "/sitemap.xml"), self.parse_sitemap, kind="sitemap")
+        if request is not None and self.trap_guard is not None:
+            # an error page tells the trap guard as much as an empty one
+            yield from self.trap_guard.judge(request, EMPTY)
         if isinstance(error, HttpError):
             status = error.response.status
             if status in (404, 410) and request is not None and self.recheck is not None:
@@ -507,11 +605,23 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"news/errors/http_{status}")
             logger.info("HTTP %s for %s", status, url)
             return
+        message = failure.getErrorMessage()
         if isinstance(error, IgnoreRequest):
-            # robots.txt, offsite and dedup drops: counted by their own middlewares.
+            # robots.txt, scope and dedup drops: counted by their own middlewares.
             self.crawler.stats.inc_value("news/ignored")
-            logger.debug("Ignored %s: %s", url, failure.getErrorMessage())
+            if "DOWNLOAD_MAXSIZE" in message:  # a compression bomb, stopped while decoding
+                self.crawler.stats.inc_value("news/dropped/too_big_decoded")
+                self._cap("download_maxsize", "a body over DOWNLOAD_MAXSIZE once decoded")
+            elif "max redirections" in message:
+                self.crawler.stats.inc_value("news/dropped/redirect_limit")
+            logger.debug("Ignored %s: %s", url, message[:300])
             return
         name = type(error).__name__
+        if name == "DownloadCancelledError" or "max size" in message:
+            # over DOWNLOAD_MAXSIZE / NEWS_SITEMAP_MAXSIZE on the wire
+            self.crawler.stats.inc_value("news/dropped/too_big")
+            self._cap("download_maxsize", "a body over its size limit")
+            logger.info("Too big, dropped: %s", url)
+            return
         self.crawler.stats.inc_value(f"news/errors/{name}")
         logger.warning("Fetch failed for %s: %s", url, failure.getErrorMessage())
