@@ -15,13 +15,21 @@ its item has passed the pipelines (or was dropped as already recorded), so a run
 earlier fetches it again; pages are written when a run finishes.
 
 JOBDIR: unless ``-s JOBDIR`` is given, ``ARCHIVE_DIR/jobs/<site>`` (``NEWS_JOBDIR_PER_SITE``),
-emptied when a run finishes, so a killed run resumes with the same command and the next
-scheduled run starts from discovery again.
+emptied when a run finishes, so a run stopped with Ctrl-C or SIGTERM resumes with the same
+command and the next scheduled run starts from discovery again. Scrapy writes its job state
+(queue counts, seen fingerprints) only when a run stops cleanly, so a run that was killed
+(SIGKILL, power loss) or stopped by a write error (full disk) leaves state that cannot be
+trusted: a marker file (:data:`RUN_MARKER`, the run's PID) is written when a run starts and
+removed only after a clean stop, and a job directory that still has the marker of a dead run
+is emptied at the next start. That run starts from discovery again; the dedup index and the
+re-check state say what is already archived, so nothing is lost or recorded twice.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
@@ -74,14 +82,19 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def site_key(site: str | None, start_urls: Iterable[str]) -> str:
     """The name a site's state and job directory go under: its profile, else its first host."""
     if site:
-        return _UNSAFE.sub("_", site)
+        return _safe_name(site)
     from urllib.parse import urlsplit
 
     for url in start_urls:
         host = urlsplit(url).netloc.lower()
         if host:
-            return _UNSAFE.sub("_", host.removeprefix("www."))
+            return _safe_name(host.removeprefix("www."))
     return "_"
+
+
+def _safe_name(text: str) -> str:
+    """One path component, never "", "." or ".." (a start URL like ``http://../`` exists)."""
+    return _UNSAFE.sub("_", text).strip("._-") or "_"
 
 
 def configure_jobdir(settings: BaseSettings, site: str) -> Path | None:
@@ -91,14 +104,91 @@ def configure_jobdir(settings: BaseSettings, site: str) -> Path | None:
     if settings.get("JOBDIR") or settings.get("REDIS_URL"):
         return None
     jobdir = ArchivePaths.of(settings.get("ARCHIVE_DIR")).jobs_dir / site
+    if not claim_jobdir(jobdir):
+        return None
     settings.set("JOBDIR", str(jobdir), priority="spider")
     return jobdir
 
 
+#: in a job directory: the PID of the run using it; removed when that run stops cleanly
+RUN_MARKER = "run.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim_jobdir(jobdir: Path) -> bool:
+    """Take ``jobdir`` for this run: empty it if a dead run left it unclean, write the marker.
+
+    False (run without JOBDIR) when another live run of the site holds it."""
+    marker = jobdir / RUN_MARKER
+    try:
+        text = marker.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        text = None
+    if text is not None:
+        pid = int(text) if text.isdigit() else 0
+        if pid and pid != os.getpid() and _alive(pid):
+            logger.warning(
+                "Job state %s is in use by another run (pid %d); this run keeps none", jobdir, pid
+            )
+            return False
+        logger.warning(
+            "Job state %s was left by a run that did not stop cleanly (pid %s); discovery"
+            " starts again (the archive's indexes say what is already done)",
+            jobdir,
+            text or "?",
+        )
+        clear_jobdir(jobdir)
+    elif not _state_whole(jobdir):
+        logger.warning("Job state %s is incomplete; discovery starts again", jobdir)
+        clear_jobdir(jobdir)
+    try:
+        jobdir.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"{os.getpid()}\n", encoding="ascii")
+    except OSError:  # an unwritable archive is reported by the start-up checks
+        pass
+    return True
+
+
+def _state_whole(jobdir: Path) -> bool:
+    """Whether the files Scrapy writes when a run stops (queue state, spider state) read."""
+    active = jobdir / "requests.queue" / "active.json"
+    state = jobdir / "spider.state"
+    try:
+        if active.exists():
+            json.loads(active.read_text(encoding="utf-8"))
+        if state.exists() and state.stat().st_size == 0:
+            return False
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def release_jobdir(jobdir: Path) -> None:
+    """A clean stop: keep the job state for the next run to resume from."""
+    (jobdir / RUN_MARKER).unlink(missing_ok=True)
+
+
 def clear_jobdir(jobdir: Path) -> None:
-    """Empty a finished run's job directory (its queue and seen fingerprints)."""
-    if jobdir.is_dir():
-        shutil.rmtree(jobdir, ignore_errors=True)
+    """Empty a finished run's job directory (its queue and seen fingerprints).
+
+    Only ever a directory directly under ``ARCHIVE_DIR/jobs/``: nothing else is removed, whatever
+    ``jobdir`` resolves to.
+    """
+    resolved = jobdir.resolve()
+    if resolved.parent.name != "jobs" or resolved.name in ("", ".", ".."):
+        logger.error("Not removing %s: not a job directory under ARCHIVE_DIR/jobs", jobdir)
+        return
+    if resolved.is_dir():
+        shutil.rmtree(resolved, ignore_errors=True)
 
 
 class RecheckGate:
@@ -396,3 +486,16 @@ class RecheckGate:
             self.store = None
         if self.jobdir is not None and self._reason == "finished":
             clear_jobdir(self.jobdir)
+        elif self.jobdir is not None and self._stopped_cleanly():
+            release_jobdir(self.jobdir)
+
+    def _stopped_cleanly(self) -> bool:
+        """Stopped on request (Ctrl-C, SIGTERM) with nothing failing to be written: Scrapy's
+        job state is whole and the next run resumes from it. Otherwise it is not trusted."""
+        stats = self.crawler.stats
+        values = stats.get_stats() if stats is not None else {}
+        return (
+            self._reason == "shutdown"
+            and not values.get("archive/write_errors")
+            and not values.get("vnnews/stop_reason")
+        )

@@ -352,3 +352,29 @@ def test_profile_bad_recheck_age_names_file_and_value(tmp_path: Path) -> None:
         load_profile(_profile(tmp_path, '[recheck]\nafter = ["1h", "often"]\n'))
     with pytest.raises(ProfileError, match=r"mysite\.toml.*'daily'"):
         load_profile(_profile(tmp_path, '[schedule]\nevery = "daily"\n'))
+
+
+def test_site_key_is_one_safe_path_component() -> None:
+    from spiders.incremental import site_key
+
+    for url in ("http://../", "http://./", "http://.../x", "http://-._/"):
+        key = site_key(None, [url])
+        assert key not in ("", ".", "..") and "/" not in key and not key.startswith(".")
+    assert site_key(None, ["https://www.nhandan.vn/"]) == "nhandan.vn"
+    assert site_key("nhandan", []) == "nhandan"
+
+
+def test_clear_jobdir_removes_only_a_job_directory(tmp_path: Path) -> None:
+    from spiders.incremental import clear_jobdir
+
+    archive = tmp_path / "archive"
+    (archive / "warc").mkdir(parents=True)
+    (archive / "warc" / "keep.warc.gz").write_bytes(b"x")
+    job = archive / "jobs" / "site"
+    job.mkdir(parents=True)
+    (job / "requests.seen").write_text("fp\n")
+    clear_jobdir(archive / "jobs" / "..")  # resolves to the archive itself: refused
+    clear_jobdir(archive)
+    assert (archive / "warc" / "keep.warc.gz").exists()
+    clear_jobdir(job)
+    assert not job.exists() and (archive / "warc" / "keep.warc.gz").exists()
