@@ -77,7 +77,12 @@ from extraction.htmltree import (
 )
 from extraction.layouts import guess_profile
 from extraction.normalise import looks_vietnamese, normalise_record
-from vnnews.pagekind import is_article_page, is_home_url, is_listing_page
+from vnnews.pagekind import (
+    is_article_page,
+    is_home_url,
+    is_listing_page,
+    reads_like_cards,
+)
 from vnnews.profiles import Selectors, SiteProfile
 
 __all__ = [
@@ -206,7 +211,8 @@ def extract_page(
     dates = _dates(tree, url, fetched_at, profile, hints, meta)
     sel = profile.selectors_for(_parse_published(dates["published"])) if profile else Selectors()
     names = known_site_names(meta, profile, url)
-    titles = title_candidates(tree, sel, meta, names)
+    sections = extract_categories(tree, sel, meta)  # a section name may trail <title>
+    titles = title_candidates(tree, sel, meta, names, sections)
     title = titles[0] if titles else ""
     lead, lead_in_page = extract_lead(tree, sel, meta)
     base = urljoin(url, meta.base_href) if meta.base_href else url
@@ -230,11 +236,8 @@ def extract_page(
     text = "\n\n".join(body_clean.paragraphs)
     if len(text.split()) < MIN_TEXT_WORDS:
         raise ExtractionError(f"no article text ({len(text.split())} words) at {url}")
-    if not site and is_listing_page(tree, url):
-        short = len(text.split()) < LISTING_MAX_WORDS and not meta.is_article_typed
-        website = meta.get("og:type").lower() == "website"  # and no article JSON-LD (listing)
-        if is_home_url(url) or short or website:
-            raise ExtractionError(f"not an article: a listing or home page at {url}")
+    if not site:
+        _refuse_listing(tree, url, meta, body_clean.paragraphs)
     if not images and meta.get("og:image"):
         images = [{"url": urljoin(base, meta.get("og:image")), "caption": None, "credit": None}]
     attach_captions(images, body_clean.captions)
@@ -254,12 +257,31 @@ def extract_page(
         "tags": extract_tags(tree, sel, meta),
         "categories": extract_categories(tree, sel, meta),
         "images": images,
-        "source": extract_source(tree, sel, meta, body_clean.source) or None,
+        "source": extract_source(tree, sel, meta, body_clean.source, names) or None,
     }
     record = normalise_record(record)
     record["text_digest"] = text_digest(record["text"])
     record["id"] = record_id(record["canonical_url"], record["text_digest"])
     return Extraction(record, profile_miss)
+
+
+def _refuse_listing(tree: HtmlElement, url: str, meta: PageMeta, paragraphs: list[str]) -> None:
+    """Raise "not an article" for a page with no site profile that is a listing or home page.
+
+    - it reads like a listing (:func:`vnnews.pagekind.is_listing_page`) and is a home page,
+      says og:type=website, or has a short body and no article markup;
+    - nothing but an og:type says article (:func:`is_article_page`: og:type=article counts
+      for nothing on a page that reads like a listing) and the text read from it is mostly
+      teaser cards (:func:`reads_like_cards`: headline links with their teasers).
+    """
+    words = sum(len(p.split()) for p in paragraphs)
+    website = meta.get("og:type").lower() == "website"  # and no article JSON-LD (listing)
+    if is_listing_page(tree, url):
+        short = words < LISTING_MAX_WORDS and not meta.is_article_typed
+        if is_home_url(url) or short or website:
+            raise ExtractionError(f"not an article: a listing or home page at {url}")
+    if not is_article_page(tree, url) and reads_like_cards(tree, url, paragraphs):
+        raise ExtractionError(f"not an article: its text is teaser cards (a listing) at {url}")
 
 
 def _read_body(

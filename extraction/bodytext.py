@@ -21,12 +21,17 @@ from lxml.html import HtmlElement
 from trafilatura import extract as trafilatura_extract
 from trafilatura.settings import Extractor
 
-from extraction.bylines import BYLINE_LINE, is_closing_byline, source_from_line
+from extraction.bylines import (
+    BYLINE_LINE,
+    is_closing_byline,
+    source_from_line,
+    split_attribution,
+)
 from extraction.htmlmeta import fold
 from extraction.htmltree import first_text, select
 from extraction.normalise import normalise_line
 from vnnews.profiles import Selectors
-from vnnews.vocab import BOILERPLATE_BOX_TYPES, BOILERPLATE_CLASS_TOKENS
+from vnnews.vocab import BOILERPLATE_BOX_TYPES, BOILERPLATE_CLASS_TOKENS, BOX_HEADINGS
 
 # One extractor configuration per process, built at import (trafilatura copies it before any
 # per-call change, so sharing it is safe). Settings measured on the Zyte benchmark: see
@@ -70,6 +75,7 @@ _BOILERPLATE_LINE = re.compile(
     r"get the latest updates|-? ?order reprints)|.*click to tweet$)",
     re.I,
 )
+_BOX_HEADINGS = frozenset(fold(h) for h in BOX_HEADINGS)
 _CAPTION_LINE = re.compile(r"(?:^|[(\[\s.])(?:ảnh|ảnh minh họa|ảnh minh hoạ|photo)\s*:\s*\S", re.I)
 _CREDIT = re.compile(
     r"[(\[]?\s*(?:ảnh minh họa|ảnh minh hoạ|nguồn ảnh|ảnh|photo|đồ họa|đồ hoạ)\s*:\s*", re.I
@@ -248,6 +254,8 @@ def clean_paragraphs(
             body.stated_first = par.text
         if _BOILERPLATE_LINE.match(par.text) and len(par.text) < 250:
             continue
+        if len(par.text) <= 40 and folded in _BOX_HEADINGS:
+            continue  # "TIN MỚI" over an (empty) recent-news list inside the body
         if vietnamese and _is_caption(par.text):
             body.captions.append(par.text)
             continue
@@ -261,6 +269,7 @@ def clean_paragraphs(
         named = source_from_line(last.text)
         if named and not body.source and len(last.text) <= 90:
             body.source = named
+            body.bylines[:0] = split_attribution(last.text)[1]  # "Theo A/B": A wrote it
             kept.pop()
             continue
         if is_closing_byline(last.text, emphasised=last.right or last.bold, vietnamese=vietnamese):

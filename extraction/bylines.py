@@ -10,6 +10,7 @@ organisation, a site name, a sentence); :func:`source_from_line` recognises a cl
 from __future__ import annotations
 
 import html as htmllib
+import itertools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -21,11 +22,18 @@ from extraction.htmltree import first_text, node_text, select
 from extraction.normalise import normalise_line
 from vnnews import jsonld
 from vnnews.profiles import Selectors
-from vnnews.vocab import ORGANIZATION_TYPES
+from vnnews.vocab import (
+    ORGANIZATION_TYPES,
+    OUTLET_NAMES,
+    UI_LABELS,
+    UI_LABELS_AMBIGUOUS,
+)
 
 AUTHOR_PREFIX = re.compile(
     r"^(?:bài\s*(?:và|,|&)\s*ảnh|bài|tin\s*(?:và|,|&)\s*ảnh|tin|ảnh|video|clip|thực hiện|"
-    r"tác giả|người viết|nhóm phóng viên|nhóm pv|phóng viên|by)\s*[:：\-–]?\s+",
+    r"tác giả|người viết|nhóm phóng viên|nhóm pv|phóng viên|nhóm tác giả|nhóm thực hiện|"
+    r"ghi chép|phóng sự|ký sự|tường thuật|đồ họa|đồ hoạ|biên dịch|lược dịch|"
+    r"(?:bài|tin|ảnh|video|clip)\s*(?:,|và|&|\+)\s*(?:video|clip|ảnh)|by)\s*[:：\-–]?\s+",
     re.I,
 )
 # A line that opens with a byline prefix naming the writer (and photographer): "Tin, ảnh: X",
@@ -50,9 +58,115 @@ _SOURCE_LINE = re.compile(
 )
 
 
+_UI_LABELS = sorted(UI_LABELS, key=len, reverse=True)
+_UI_AMBIGUOUS = sorted(UI_LABELS_AMBIGUOUS, key=len, reverse=True)
+_UI_SEP = " \t|·•,:;-–—/"
+
+
+def strip_ui_labels(text: str) -> str:
+    """A source or byline line without the control labels glued to its ends ("Theo Đời sống
+    Pháp luật Copy link" -> "Theo Đời sống Pháp luật"; :data:`vnnews.vocab.UI_LABELS`). An
+    ambiguous label ("Lưu", a surname too) goes only next to another label or in lower case."""
+    line = normalise_line(text)
+    stripped = True
+    removed = False
+    while stripped and line:
+        stripped = False
+        for label in _UI_LABELS + _UI_AMBIGUOUS:
+            ambiguous = label in _UI_AMBIGUOUS
+            for at_end in (True, False):
+                sep, word = re.escape(_UI_SEP), re.escape(label)
+                pattern = (
+                    rf"(?:^|(?<=[\s{sep}])){word}[{sep}]*$"
+                    if at_end
+                    else rf"^[{sep}]*{word}(?=[\s{sep}]|$)"
+                )
+                match = re.search(pattern, line, re.I)
+                if not match:
+                    continue
+                if ambiguous and not removed and label not in match.group(0):
+                    continue  # "Nguyễn Lưu": a name, not a button
+                rest = (line[: match.start()] if at_end else line[match.end() :]).strip(_UI_SEP)
+                if rest:
+                    line, stripped, removed = rest, True, True
+                    break
+            if stripped:
+                break
+    return line
+
+
+def is_outlet_name(name: str, site_names: Iterable[str] = ()) -> bool:
+    """Does ``name`` name a news outlet or agency rather than a person?
+
+    Yes when it is one of the site's names, in :data:`vnnews.vocab.OUTLET_NAMES`, a domain,
+    written in capitals (TTXVN, VTV) or CamelCase (VnExpress), holds an organisation word, or
+    holds a lower-case word (a person's name is capitalised word by word: "Đời sống Pháp
+    luật" is an outlet, "Thế Duyệt" a person)."""
+    name = name.strip(" .,-–:()")
+    folded = fold(name)
+    if not folded:
+        return False
+    if folded in _OUTLETS or any(folded == fold(s) for s in site_names if s):
+        return True
+    if _ORG_WORDS.search(name) or re.search(r"\.(vn|com|net|org)\b", name, re.I):
+        return True
+    words = name.split()
+    letters = [c for c in name if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(words) == 1 and len(letters) <= 6:
+        return True  # TTXVN, VTV, AFP
+    if any(a.islower() and b.isupper() for w in words for a, b in itertools.pairwise(w)):
+        return True  # VnExpress, VietNamNet, CafeF
+    return any(w[:1].islower() for w in words if w[:1].isalpha())
+
+
+_OUTLETS = frozenset(OUTLET_NAMES)
+
+
+def split_attribution(text: str, site_names: Iterable[str] = ()) -> tuple[str | None, list[str]]:
+    """A "Theo A/B" or "Theo A (B/C)" line naming a person and an outlet -> (outlet, [person]).
+
+    "Theo Thế Duyệt/Đời sống Pháp luật" -> ("Đời sống Pháp luật", ["Thế Duyệt"]); "Theo Hà
+    Thu (Reuters/AFP)" -> ("Reuters/AFP", ["Hà Thu"]); "Theo Reuters/AFP" (two outlets) ->
+    ("Reuters/AFP", []). When neither part of "A/B" reads as an outlet, the last one is taken
+    as the outlet (the usual order: reporter, then paper). (None, []) for any other line."""
+    line = strip_ui_labels(text).strip().rstrip(".").strip()
+    if line.startswith("(") and line.endswith(")"):
+        line = line[1:-1].strip()
+    match = re.match(r"^(?:theo|nguồn)\s*:?\s+(.{3,90})$", line, re.I)
+    if not match:
+        return None, []
+    inner = match.group(1).strip()
+    paren = re.match(r"^([^()]{2,60}?)\s*\(([^()]{2,60})\)$", inner)
+    if paren:
+        head, outlet = paren.group(1).strip(), paren.group(2).strip()
+        outlet = re.sub(r"^(?:theo|nguồn)\s*:?\s+", "", outlet, flags=re.I)
+        if not head[:1].isupper() or len(head.split()) > 6:
+            return None, []
+        if is_outlet_name(head, site_names):
+            return head, []
+        return outlet, [head]
+    if "/" not in inner or re.search(r"https?:|www\.", inner):
+        return None, []
+    parts = [p.strip() for p in inner.split("/") if p.strip()]
+    if len(parts) != 2 or any(len(p.split()) > 6 or not p[:1].isupper() for p in parts):
+        return None, []
+    outlets = [is_outlet_name(p, site_names) for p in parts]
+    if all(outlets):
+        return inner, []
+    if outlets[0] and not outlets[1]:
+        return parts[0], [parts[1]]
+    return parts[1], [parts[0]]
+
+
 def source_from_line(text: str) -> str | None:
     """ "Theo Nhandan.vn", "(Theo TTXVN)", "Nguồn: Reuters" -> the source; None for a sentence
-    such as "Theo đó, giá vàng tăng." or "Theo tôi thấy vậy" (the name must be capitalised)."""
+    such as "Theo đó, giá vàng tăng." or "Theo tôi thấy vậy" (the name must be capitalised).
+    "Theo A/B" and "Theo A (B)" lines name the outlet and the person (:func:`split_attribution`):
+    the outlet is the source. Control labels glued to the line are dropped first."""
+    text = strip_ui_labels(text)
+    outlet, _ = split_attribution(text)
+    if outlet:
+        return outlet
     match = _SOURCE_LINE.match(text.strip())
     if not match:
         return None
@@ -70,21 +184,35 @@ _BYLINE_SELECTORS = (
     ".detail-author .name",
     "[data-role=author]",
     "a[rel=author]",
+    "[itemprop=author] [itemprop=name]",
+    "[itemprop=author]:not(meta):not(link)",
     ".author",
     ".byline",
+    # links to an author's page
+    "a[href*='/tac-gia/'], a[href*='/author/'], a[href*='/authors/'], a[href*='/nhom-tac-gia/'],"
+    " a[href*='/phong-vien/'], a[href*='/but-danh/'], a[href*='?author=']",
+    # any element whose class says author or byline (author-name, detail-author, tac-gia…)
+    "[class*=author-name], [class*=authorname], [class*=author_name], [class*=tac-gia],"
+    " [class*=tacgia], [class*=byline], [class*=author]:not([class*=avatar])",
 )
 
 
 def clean_author(raw: str, site_names: Iterable[str] = ()) -> str | None:
     """A person's name from a byline string, or None when it is not one."""
-    name = normalise_line(htmllib.unescape(raw))
+    name = strip_ui_labels(htmllib.unescape(raw))
     name = AUTHOR_NOTE.sub("", AUTHOR_PREFIX.sub("", name)).strip(" .,-–:")
+    note = re.search(r"\s*\(([^()]{1,40})\)$", name)
+    if note and is_outlet_name(note.group(1)):
+        name = name[: note.start()].strip()  # "Đức Tám (TTXVN)": the agency is no name
     if not name or len(name) > 60 or len(name.split()) > 6:
         return None
     if name.lower().startswith("theo "):  # "Theo Hồ Hương": a person of the source paper
         return clean_author(name[5:], site_names)
-    if _ORG_WORDS.search(name):
+    if _ORG_WORDS.search(name) or fold(name) in _OUTLETS:
         return None
+    words = name.split()
+    if len(words) >= 3 and any(w[:1].islower() for w in words[1:]):
+        return None  # "Đời sống Pháp luật": an outlet (names are capitalised word by word)
     folded = fold(name)
     if not folded or folded in _GROUPS or any(folded == fold(s) for s in site_names if s):
         return None
@@ -93,7 +221,9 @@ def clean_author(raw: str, site_names: Iterable[str] = ()) -> str | None:
 
 def _split_names(raw: str) -> list[str]:
     raw = AUTHOR_NOTE.sub("", AUTHOR_PREFIX.sub("", normalise_line(raw)))
-    return [p for p in re.split(r"\s+[-–/&]\s+|\s*,\s*|\s+và\s+", raw) if p.strip()]
+    if re.search(r"https?:|www\.|\.(?:vn|com|net|org)\b", raw, re.I):
+        return [raw]  # a URL or domain (rejected as a name), never split on its slashes
+    return [p for p in re.split(r"\s*/\s*|\s+[-–&]\s+|\s*,\s*|\s+và\s+", raw) if p.strip()]
 
 
 def extract_authors(
@@ -125,13 +255,18 @@ def _is_org(value: Any) -> bool:
     return isinstance(value, dict) and bool(jsonld.types(value) & ORGANIZATION_TYPES)
 
 
-def extract_source(tree: HtmlElement, sel: Selectors, meta: PageMeta, closing: str) -> str:
-    """Attribution: a closing "Theo X"/"Nguồn: X" line, a source field, "Theo X" metadata."""
+def extract_source(
+    tree: HtmlElement, sel: Selectors, meta: PageMeta, closing: str, names: Iterable[str] = ()
+) -> str:
+    """Attribution: a closing "Theo X"/"Nguồn: X" line, a source field, "Theo X" metadata,
+    an ``author`` that names another outlet rather than a person (``itemprop=author`` or
+    JSON-LD ``author`` holding "Tiền Phong", an Organization that is not this site)."""
     if closing:
         return closing
+    names = list(names)
     profile_source = getattr(sel, "source", "")
     for selector in (profile_source, "[data-field=source]", ".link-source-name", ".source-name"):
-        text = first_text(tree, selector)
+        text = strip_ui_labels(first_text(tree, selector))
         named = source_from_line(text)
         if named:
             return named
@@ -141,7 +276,29 @@ def extract_source(tree: HtmlElement, sel: Selectors, meta: PageMeta, closing: s
         named = source_from_line(normalise_line(raw))
         if named and not clean_author(named):
             return named
+    for raw in _outlet_authors(tree, meta):
+        name = strip_ui_labels(AUTHOR_PREFIX.sub("", raw)).strip(" .,-–:")
+        own = any(fold(n) and fold(n) in fold(name) for n in names if len(fold(n)) >= 3)
+        if len(name.split()) <= 8 and not own:
+            return name
     return ""
+
+
+def _outlet_authors(tree: HtmlElement, meta: PageMeta) -> list[str]:
+    """``author`` values that name an outlet: JSON-LD Organization authors, and JSON-LD or
+    ``itemprop=author`` names in :data:`vnnews.vocab.OUTLET_NAMES` or with an organisation
+    word ("Báo Tiền Phong")."""
+    found = [ld_name(a) for a in meta.ld_values("author") if _is_org(a)]
+    raw = [ld_name(a) for a in meta.ld_values("author") if not _is_org(a)]
+    raw += [node_text(n) for n in select(tree, "[itemprop=author]:not(meta):not(link)")][:3]
+    for value in raw:
+        name = normalise_line(value)
+        if fold(name) in _OUTLETS or (name and _OUTLET_WORDS.search(name)):
+            found.append(name)
+    return [f for f in found if f]
+
+
+_OUTLET_WORDS = re.compile(r"\b(báo|tạp chí|thông tấn|đài|truyền hình)\b|\.(vn|com|net)\b", re.I)
 
 
 def is_closing_byline(text: str, *, emphasised: bool, vietnamese: bool) -> bool:

@@ -402,7 +402,7 @@ def _title_lines(layout: _Layout) -> Iterator[tuple[Any, str]]:
             yield el.getparent(), el.tail
 
 
-def _from_text(layout: _Layout, ctx: _Context) -> None:
+def _from_text(layout: _Layout, ctx: _Context, *, offset_only: bool = False) -> None:
     seen = {c.raw for c in ctx.candidates}  # the profile selector may have read the line
     before = len(seen)
     # a time[datetime] is read by _from_time_elements; its text repeats it at best, and at
@@ -418,10 +418,71 @@ def _from_text(layout: _Layout, ctx: _Context) -> None:
             line = clean_text(fragment)
         if not line or line in seen or not DATEISH_RE.search(line):
             continue
+        if offset_only and not _OFFSET_WRITTEN.search(line):
+            continue
         seen.add(line)
         _add_line(ctx, line, _zone_problem(el, layout), slow=is_meta)
         if len(seen) >= before + _MAX_TEXT_CANDIDATES:
             return
+
+
+_OFFSET_WRITTEN = re.compile(r"\b(?:GMT|UTC)\s*[+-]\s*\d", re.I)
+# Sources of dates the page states for machines (and which a CMS may rewrite on re-indexing).
+_METADATA_SOURCES = ("jsonld:", "meta:", "time[datetime]")
+# Sources of a date shown to readers next to the headline.
+_VISIBLE_SOURCES = ("text:vi", "profile:selector", "layout:selector")
+
+
+def _promote_update_date(ctx: _Context) -> None:
+    """A page whose only date is labelled as an update ("Cập nhật: 08:15 16/01/2015"): that
+    date is its publication date too (source ``text:updated``), better than a URL's day."""
+    published = [c for c in ctx.candidates if c.kind == "published" and c.accepted]
+    if any(c.source != "url" for c in published):
+        return
+    for c in ctx.candidates:
+        if c.kind == "modified" and c.accepted and c.source == "text:vi" and c.value:
+            ctx.add("published", "text:updated", c.raw, (c.value, c.precision or "minute"))
+            return
+
+
+def _prefer_visible(
+    candidates: list[DateCandidate], best: DateCandidate | None
+) -> DateCandidate | None:
+    """The visible date near the headline beats metadata that is a modification date.
+
+    Metadata (JSON-LD, meta tags, ``time[datetime]``) wins as a rule. It loses to an earlier
+    date the page shows next to its headline (``text:vi`` or a selector's date, minute
+    precision) when the metadata itself says its publication date is not the first one:
+    it is later than the stated modification date (the CMS rewrote it when the page was
+    re-indexed), or equal to it (one time written into both fields: the last update)."""
+    if best is None or best.value is None or not best.source.startswith(_METADATA_SOURCES):
+        return best
+    modified = next(
+        (
+            c
+            for c in candidates
+            if c.kind == "modified" and c.accepted and c.value is not None
+            and c.source.startswith(_METADATA_SOURCES)
+        ),
+        None,
+    )  # fmt: skip
+    if modified is None or modified.value is None:
+        return best
+    minute = timedelta(minutes=1)
+    rewritten = best.value > modified.value + minute or abs(best.value - modified.value) < minute
+    if not rewritten:
+        return best
+    for c in candidates:
+        if (
+            c.kind == "published"
+            and c.accepted
+            and c.value is not None
+            and c.source.startswith(_VISIBLE_SOURCES)
+            and _rank(c) >= 1
+            and c.value < best.value - minute
+        ):
+            return c
+    return best
 
 
 def _from_hints(hints: dict[str, Any], ctx: _Context) -> None:
@@ -563,13 +624,16 @@ def _find_dates(
     _from_jsonld(tree, ctx)
     _from_meta(tree, layout, ctx)
     _from_time_elements(tree, layout, ctx)
-    if vietnamese or profile is not None:
-        _from_text(layout, ctx)
+    # Visible date lines: on Vietnamese pages (or with a profile) all of them; elsewhere only
+    # lines that state their offset ("January 5, 2025 | 07:30 pm GMT+7"), which cannot be
+    # misread in the wrong timezone.
+    _from_text(layout, ctx, offset_only=not (vietnamese or profile is not None))
     _from_hints(hints, ctx)
     _from_url(url, ctx)
+    _promote_update_date(ctx)
     if _choose(ctx.candidates, "published") is None:
         _from_htmldate(tree, url, ctx, vietnamese=vietnamese)
-    published = _choose(ctx.candidates, "published")
+    published = _prefer_visible(ctx.candidates, _choose(ctx.candidates, "published"))
     candidates = ctx.candidates
     if published is not None and published.value is not None:
         candidates = _check_modified(candidates, published.value)

@@ -53,17 +53,30 @@ _WEEKDAY_NUMBERS = {
     "hai": 0, "2": 0, "ba": 1, "3": 1, "tư": 2, "bốn": 2, "4": 2, "năm": 3, "5": 3,
     "sáu": 4, "6": 4, "bảy": 5, "bẩy": 5, "7": 5,
 }  # fmt: skip
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
+    "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _DATE_RE = re.compile(
     r"(?<!\d)(?:"
-    r"(?P<d>\d{1,2})(?P<sep>[/.\-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})"
+    r"(?P<d>\d{1,2})(?P<sep>[/.\-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2}(?![.:]?\d))"
     r"|(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})\s*,?\s*(?:năm\s+)?(?P<y2>\d{4})"
     r"|(?P<y3>\d{4})-(?P<m3>\d{1,2})-(?P<d3>\d{1,2})"
+    rf"|\b(?P<mn4>{_MONTH_NAME})\.?\s+(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<y4>\d{{4}})"
+    rf"|(?P<d5>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn5>{_MONTH_NAME})\.?\s*,?\s+(?P<y5>\d{{4}})"
     r")(?!\d)",
     re.I,
 )
+# A time: "08:15", "8h30", "19 giờ 05", with am/pm (sa/ch) or a part of the day after it
+# ("8:00 tối", "3h30 chiều", "7 giờ 30 sáng"): chiều/tối/đêm are after noon (PM).
 _TIME = (
     r"(?P<H>\d{1,2})\s*(?::|h|giờ)\s*(?P<M>\d{2})(?:\s*:\s*(?P<S>\d{2}))?"
-    r"(?:\s*(?P<ap>am|pm|sa|ch)\b)?"
+    r"(?:\s*(?P<ap>am|pm|a\.m\.|p\.m\.|sa|ch)(?![\w]))?"
+    r"(?:\s*,?\s*(?P<period>sáng|trưa|chiều|tối|đêm)(?!\w))?"
 )
 _SEPS = r"[\s,\-–—·|/]*"
 _AFTER_TIME_RE = re.compile(rf"^{_SEPS}(?:lúc\s*|vào\s*)?{_TIME}(?!\d)", re.I)
@@ -76,8 +89,9 @@ _RELATIVE_RE = re.compile(r"(?P<n>\d+)\s*(?P<unit>giây|phút|giờ|tiếng|ngà
 _DAYWORD_RE = re.compile(r"hôm\s+(?P<w>nay|qua|kia)", re.I)
 _DAYWORD_TIME_RE = re.compile(rf"(?<!\d){_TIME}(?!\d)", re.I)
 DATEISH_RE = re.compile(  # cheap test before the real patterns
-    r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{1,2}-\d{1,2}|\d\s+tháng\s+\d"
-    r"|\d\s*\S+\s+trước|hôm\s+(?:nay|qua|kia)",
+    r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}|\d\s+tháng\s+\d"
+    r"|\d\s*\S+\s+trước|hôm\s+(?:nay|qua|kia)"
+    rf"|\b{_MONTH_NAME}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH_NAME}\b",
     re.I,
 )
 UPDATED_RE = re.compile(r"cập\s+nhật|updated?|sửa\s+đổi", re.I)
@@ -146,7 +160,11 @@ def as_aware(value: datetime) -> datetime:
 
 
 def parse_machine_date(raw: str, *, tz: str | tzinfo = DEFAULT_TZ) -> tuple[datetime, str] | None:
-    """ISO 8601 (also with a space before the offset), RFC 2822, or a numeric D/M/Y date."""
+    """ISO 8601 (also with a space before the offset), RFC 2822, or a numeric D/M/Y date.
+
+    A numeric value with AM/PM and no offset ("7/3/2026 9:40:00 AM", what .NET writes for the
+    en-US culture) is month first; any other is day first unless its middle number cannot be
+    a month (``_scan_absolute``)."""
     zone = load_zone(tz) if isinstance(tz, str) else tz
     text = clean_text(unescape_entities(raw))
     m = _ISO_RE.match(text)
@@ -166,7 +184,10 @@ def parse_machine_date(raw: str, *, tz: str | tzinfo = DEFAULT_TZ) -> tuple[date
         if value.tzinfo is None:
             value = value.replace(tzinfo=zone)
         return value, "second"
-    found = _scan_absolute(text, zone)
+    us_clock = re.fullmatch(
+        r"\d{1,2}/\d{1,2}/\d{4},?\s+\d{1,2}:\d{2}(?::\d{2})?\s*[AP]M", text, re.I
+    )
+    found = _scan_absolute(text, zone, month_first=bool(us_clock))
     if found is None or found.weekday_ok is False:
         return None
     return found.value, found.precision
@@ -177,11 +198,20 @@ def parse_machine_date(raw: str, *, tz: str | tzinfo = DEFAULT_TZ) -> tuple[date
 
 def _time_parts(m: re.Match[str]) -> tuple[int, int, int, bool] | None:
     hour, minute = int(m["H"]), int(m["M"])
-    ap = (m["ap"] or "").lower()
+    ap = (m["ap"] or "").lower().replace(".", "")
+    period = (m["period"] or "").lower()
     if ap in ("pm", "ch") and hour < 12:
         hour += 12
     elif ap in ("am", "sa") and hour == 12:
         hour = 0
+    elif not ap and period in ("chiều", "tối") and hour < 12:
+        hour += 12  # "3:30 chiều" is 15:30, "8:00 tối" 20:00
+    elif not ap and period == "trưa" and 1 <= hour <= 3:
+        hour += 12  # "1h trưa" is 13:00
+    elif not ap and period == "đêm" and hour == 12:
+        hour = 0  # "12h đêm" is midnight; "11h đêm" is 23 only when written 23h
+    elif not ap and period == "đêm" and 7 <= hour <= 11:
+        hour += 12
     second = int(m["S"]) if m["S"] else 0
     if hour > 23 or minute > 59 or second > 59:
         return None
@@ -215,14 +245,26 @@ def _leading_parts(before: str) -> tuple[tuple[int, int, int, bool] | None, int 
     return clock, weekday
 
 
-def _scan_absolute(text: str, zone: tzinfo) -> TextDate | None:
-    """The first D/M/Y (or "ngày D tháng M năm Y", or Y-M-D) date in text, with its time."""
+def _scan_absolute(text: str, zone: tzinfo, *, month_first: bool = False) -> TextDate | None:
+    """The first D/M/Y (or "ngày D tháng M năm Y", Y-M-D, "January 5, 2025", "5 Jan 2025")
+    date in text, with its time. A two-digit year is this century's. D/M/Y is read M/D/Y when
+    the middle number cannot be a month ("07/19/2026"), or when ``month_first`` says the value
+    is in US order."""
     for m in _DATE_RE.finditer(text):
-        y = m["y"] or m["y2"] or m["y3"]
-        mo = m["m"] or m["m2"] or m["m3"]
-        d = m["d"] or m["d2"] or m["d3"]
+        y = m["y"] or m["y2"] or m["y3"] or m["y4"] or m["y5"]
+        name = (m["mn4"] or m["mn5"] or "").lower()
+        mo = str(_MONTHS[name[:4] if name[:4] == "sept" else name[:3]]) if name else ""
+        mo = mo or m["m"] or m["m2"] or m["m3"]
+        d = m["d"] or m["d2"] or m["d3"] or m["d4"] or m["d5"]
+        year = int(y)
+        if len(y) == 2:  # "07/03/26": 2026 (years 70-99 are the 1900s)
+            year += 2000 if year < 70 else 1900
+        if m["d"] and int(mo) > 12 >= int(d):
+            d, mo = mo, d  # "07/19/2026": month first (US order); no month is above 12
+        elif m["d"] and month_first and int(d) <= 12:
+            d, mo = mo, d  # a machine value in US order ("7/3/2026 9:40:00 AM")
         try:
-            day = date(int(y), int(mo), int(d))
+            day = date(year, int(mo), int(d))
         except ValueError:
             continue
         before, after = text[max(0, m.start() - 40) : m.start()], text[m.end() : m.end() + 40]

@@ -138,9 +138,15 @@ def fold(text: str) -> str:
     return re.sub(r"[\W_]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
-def strip_site_suffix(title: str, site_names: Iterable[str]) -> str:
-    """Drop a trailing (or leading) " - Báo Nhân Dân điện tử" / "| VnExpress" segment."""
+def strip_site_suffix(title: str, site_names: Iterable[str], sections: Iterable[str] = ()) -> str:
+    """Drop a trailing (or leading) " - Báo Nhân Dân điện tử" / "| VnExpress" segment.
+
+    A segment is the site's when it holds (or is held by) one of ``site_names`` (og:site_name,
+    the host and its first label, the publisher...) or reads like an outlet name ("Báo …",
+    "… Online", "….vn"). Once a site segment is gone, a short segment next to it that names
+    one of ``sections`` (the page's categories) goes too: "… - Kinh doanh - Tuổi Trẻ Online"."""
     names = {fold(n) for n in site_names if n and len(fold(n)) >= 3}
+    section_names = {fold(n) for n in sections if n and len(fold(n)) >= 3}
     parts = _SUFFIX_SEP.split(title)
     if len(parts) < 2:
         return title.strip()
@@ -153,10 +159,17 @@ def strip_site_suffix(title: str, site_names: Iterable[str]) -> str:
             return True
         return bool(_SITE_WORDS.search(segment)) and len(segment.split()) <= 6
 
-    while len(parts) > 1 and is_site(parts[-1]):
+    def is_section(segment: str) -> bool:
+        return len(segment.split()) <= 5 and fold(segment) in section_names
+
+    stripped = False
+    while len(parts) > 1 and (is_site(parts[-1]) or (stripped and is_section(parts[-1]))):
         parts.pop()
-    while len(parts) > 1 and is_site(parts[0]):
+        stripped = True
+    stripped = False
+    while len(parts) > 1 and (is_site(parts[0]) or (stripped and is_section(parts[0]))):
         parts.pop(0)
+        stripped = True
     kept = title
     if parts:
         start = title.find(parts[0])
@@ -178,18 +191,95 @@ def known_site_names(meta: PageMeta, profile: SiteProfile | None, url: str) -> l
 
 
 def title_candidates(
-    tree: HtmlElement, sel: Selectors, meta: PageMeta, names: list[str]
+    tree: HtmlElement,
+    sel: Selectors,
+    meta: PageMeta,
+    names: list[str],
+    sections: Iterable[str] = (),
 ) -> list[str]:
-    """Headline candidates, best first, site-name segments removed (empty ones dropped)."""
+    """Headline candidates, best first, site-name segments removed (empty ones dropped).
+
+    The profile's (or guessed layout's) title selector, og:title / twitter:title, the JSON-LD
+    headline, the page's visible headline (:func:`visible_headline`: an ``h1`` that is not the
+    logo, or a heading whose class says title, agreeing with what the page declares), then
+    ``<title>`` with its site and section segments stripped."""
     headline = meta.ld_values("headline")
-    candidates = [
-        first_text(tree, sel.title),
+    declared = [
         meta.get("og:title", "twitter:title"),
         normalise_line(ld_name(headline[0])) if headline else "",
-        first_text(tree, "h1"),
-        first_text(tree, "title"),
     ]
-    return [strip_site_suffix(htmllib.unescape(c), names) for c in candidates if c]
+    page_title = first_text(tree, "title")
+    sections = list(sections)
+    references = [
+        strip_site_suffix(htmllib.unescape(c), names, sections)
+        for c in (*declared, page_title)
+        if c
+    ]
+    candidates = [
+        first_text(tree, sel.title),
+        *declared,
+        visible_headline(tree, names, references),
+        page_title,
+    ]
+    return [strip_site_suffix(htmllib.unescape(c), names, sections) for c in candidates if c]
+
+
+# Class/id words of an element holding a headline; of one holding the site's logo.
+_HEADLINE_CLASS = re.compile(r"title|headline|tieu-?de|heading", re.I)
+_LOGO_CLASS = re.compile(r"logo|brand|masthead|site-?name", re.I)
+_NOT_HEADLINE_AREA = re.compile(r"relate|lien-?quan|xem-?them|tin-?khac|sidebar|footer|menu", re.I)
+
+
+def _is_logo(node: HtmlElement, names: Iterable[str]) -> bool:
+    """The element shows the site's name or logo (a site-wide ``h1`` on many CMSs)."""
+    for el in (node, *node.iterdescendants()):
+        if not isinstance(el.tag, str):
+            continue
+        tokens = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if _LOGO_CLASS.search(tokens):
+            return True
+        home = el.get("href") is not None and urlsplit(el.get("href") or "").path in ("", "/")
+        if el.tag == "a" and home and len(node_text(node).split()) <= 6:
+            return True  # a short heading that links to the home page
+    text = fold(node_text(node))
+    return not text or any(text == fold(n) for n in names if n)
+
+
+def visible_headline(tree: HtmlElement, names: Iterable[str], references: list[str]) -> str:
+    """The headline as the page shows it: the first ``h1``, or element whose class says
+    title (``.article-title``, ``.tieu-de``…), that is not the site's logo or name and sits
+    outside related lists and page furniture; when the page declares its headline
+    (og:title, JSON-LD, ``<title>``: ``references``), the first one agreeing with it."""
+    names = list(names)
+    headings: list[HtmlElement] = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or el.tag in ("title", "meta", "html", "body", "a"):
+            continue
+        tokens = " ".join(
+            str(el.get(a) or "") for a in ("class", "id", "itemprop", "data-role", "data-slot")
+        )
+        if el.tag == "h1" or (
+            el.tag in ("h2", "h3", "div", "p", "span", "header") and _HEADLINE_CLASS.search(tokens)
+        ):
+            words = len(node_text(el).split())
+            if 2 <= words <= 40 or el.tag == "h1":
+                headings.append(el)
+    usable = []
+    for el in headings:
+        chain = [el, *el.iterancestors()]
+        furniture = any(
+            a.tag in ("nav", "footer", "aside")
+            or _NOT_HEADLINE_AREA.search(f"{a.get('class') or ''} {a.get('id') or ''}")
+            for a in chain
+        )
+        if not furniture and not _is_logo(el, names):
+            usable.append(el)
+    refs = [fold(r) for r in references if len(r.split()) >= 2]
+    for el in usable:
+        text = fold(node_text(el))
+        if not refs or any(text and (text == r or (len(text) >= 12 and text in r)) for r in refs):
+            return node_text(el)
+    return ""
 
 
 def extract_title(tree: HtmlElement, sel: Selectors, meta: PageMeta, names: list[str]) -> str:

@@ -42,6 +42,7 @@ MIN_BODY_CHARS = 200  # paragraph text the generic guess needs (short news items
 MIN_FAMILY_BODY_CHARS = 120  # a family body selector is specific: ~25 words will do
 MIN_PARAGRAPH_CHARS = 30  # shorter <p> are labels, captions, buttons
 MAX_PATH_STEPS = 6  # depth of a generated CSS path before giving up
+MIN_HEADLINE_WORDS = 4  # a <title> this long names a headline, not only the site
 # Boilerplate inside article bodies on any CMS (added to every guessed layout's ``remove``), on
 # top of what the body walker drops by class token (share, social, comment, ads, author…).
 # A guess whose body loses its text to these is refused (see _keeps_text).
@@ -54,6 +55,11 @@ GENERIC_REMOVE = (
     "[type=VideoStream]",
 )
 _TITLE_CLASS = re.compile(r"title|tieude|tieu-de|headline|heading", re.I)
+_SITE_TITLE = re.compile(
+    r"\b(?:báo|tạp chí|cổng thông tin|trang tin|trang thông tin|điện tử|online|news)\b|"
+    r"\.(?:vn|com|net|org)\b",
+    re.I,
+)
 _LEAD_CLASS = re.compile(
     r"sapo|summary|tomtat|tom-tat|lead|excerpt|desc|intro|chapeau|teaser|abstract|trichdan", re.I
 )
@@ -133,6 +139,14 @@ class _Headlines:
 
     def match(self, text: str) -> bool:
         return any(_similar(text, h) for h in (*self.declared, self.page_title) if h)
+
+    @property
+    def informative_title(self) -> bool:
+        """``<title>`` says more than a site or section name (a headline, most likely)."""
+        segments = re.split(r"\s+[-|–—:»·]\s+|\s*\|\s*", self.page_title)
+        # segments naming a site or portal ("Cổng thông tin điện tử tỉnh", "Báo Mẫu") say nothing
+        rest = [seg for seg in segments if not (_SITE_TITLE.search(seg) and len(seg.split()) <= 8)]
+        return sum(len(seg.split()) for seg in rest) >= MIN_HEADLINE_WORDS
 
 
 def _headlines(tree: HtmlElement) -> _Headlines:
@@ -265,8 +279,8 @@ def _find_title(
     matching = [h for h in candidates if heads.match(_text(h))]
     if matching:  # the h1 if one matches, else the first element that does
         return next((h for h in matching if h.tag == "h1"), matching[0])
-    if heads.declared:
-        return None
+    if heads.declared or heads.informative_title:
+        return None  # the page names its headline and no heading shows it
     above = [h for h in candidates if _precedes(h, body, order) and body not in h.iterancestors()]
     near = [h for h in above if _common_depth(h, body) <= 3]
     return near[-1] if near else None
@@ -338,15 +352,22 @@ def guess_generic(tree: HtmlElement, heads: _Headlines | None = None) -> Selecto
     heads = heads or _headlines(tree)
     order = _order(tree)
     title = _find_title(tree, body, heads, order)
-    if title is None or title is body or body in title.iterancestors():
+    if title is not None and (title is body or body in title.iterancestors()):
         return None
-    body_css, title_css = css_path(tree, body), css_path(tree, title)
-    if not body_css or not title_css:
+    if title is None and (heads.declared or not heads.informative_title):
         return None
-    lead = _find_lead(tree, title, body, order)
-    lead_css = (css_path(tree, lead) if lead is not None else None) or ""
-    dateline = _find_dateline(tree, title, body, order)
-    date_css = (css_path(tree, dateline) if dateline is not None else None) or ""
+    # No heading shows the headline that only <title> names (the h1 is the logo, or there is
+    # none): the body is still this container; the title comes from <title> (htmlmeta).
+    body_css = css_path(tree, body)
+    title_css = (css_path(tree, title) if title is not None else None) or ""
+    if not body_css or (title is not None and not title_css):
+        return None
+    lead_css = date_css = ""
+    if title is not None:
+        lead = _find_lead(tree, title, body, order)
+        lead_css = (css_path(tree, lead) if lead is not None else None) or ""
+        dateline = _find_dateline(tree, title, body, order)
+        date_css = (css_path(tree, dateline) if dateline is not None else None) or ""
     return Selectors(
         title=title_css, lead=lead_css, body=body_css, published=date_css, remove=GENERIC_REMOVE
     )

@@ -11,6 +11,7 @@ article-shaped URL or a dateline under a heading.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html
@@ -115,3 +116,83 @@ def is_article_page(tree: html.HtmlElement, url: str) -> bool:
     if looks_like_article_url(url):
         return prose >= 400 or dated
     return prose >= 800 and dated
+
+
+# --- listing signals on a page that was read as an article --------------------------------------
+
+MIN_CARDS = 4  # teaser cards a listing shows at least
+CARD_MAX_CHARS = 900  # a card (headline, teaser, date) is short; an article body is not
+CARD_MIN_EXTRA_CHARS = 60  # a card holds more than its headline: a teaser
+HEADLINE_MIN_WORDS = 5  # link text this long names a story
+
+
+def _plain(text: str) -> str:
+    """Case-, accent- and space-free text, for comparing a paragraph with a card."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return re.sub(r"[\W_]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def teaser_cards(tree: html.HtmlElement, url: str) -> list[tuple[str, str]]:
+    """(headline, card text), plain-folded, of the page's teaser cards: the smallest block
+    around a link to another page of the site whose text names a story (at least
+    ``HEADLINE_MIN_WORDS`` words) that holds more than the headline (a teaser, a date) and is
+    short (``CARD_MAX_CHARS``); one card per block."""
+    own = urlsplit(url).path
+    found: list[tuple[str, str]] = []
+    seen: set[html.HtmlElement] = set()
+    for link in tree.iter("a"):
+        href = str(link.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        if urlsplit(urljoin(url, href)).path in ("", "/", own):
+            continue
+        headline = " ".join(str(link.text_content()).split())
+        if len(headline.split()) < HEADLINE_MIN_WORDS:
+            continue
+        node: html.HtmlElement | None = link
+        for _ in range(4):
+            node = node.getparent() if node is not None else None
+            if node is None:
+                break
+            text = " ".join(str(node.text_content()).split())
+            if len(text) > CARD_MAX_CHARS:
+                break
+            if len(text) >= len(headline) + CARD_MIN_EXTRA_CHARS:
+                if node not in seen:
+                    seen.add(node)
+                    found.append((_plain(headline), _plain(text)))
+                break
+    return found
+
+
+def teaser_share(tree: html.HtmlElement, url: str, paragraphs: list[str]) -> tuple[int, float]:
+    """How listing-like the text read from the page is: (number of teaser cards on the page,
+    share of the text's words in paragraphs that are a card's headline, headline + teaser, or
+    teaser). An article's paragraphs live in one long body, not in short cards around
+    headline links; a section page's "text" is its cards."""
+    cards = teaser_cards(tree, url)
+    total = inside = 0
+    for paragraph in paragraphs:
+        words = len(paragraph.split())
+        total += words
+        folded = _plain(paragraph)
+        if len(folded) < 20:
+            continue
+        for headline, card in cards:
+            if folded == headline or (len(headline) >= 20 and folded.startswith(headline)):
+                inside += words
+                break
+            if folded in card and folded not in headline and headline not in folded:
+                inside += words
+                break
+    return len(cards), inside / total if total else 0.0
+
+
+def reads_like_cards(tree: html.HtmlElement, url: str, paragraphs: list[str]) -> bool:
+    """The text read as an article is mostly teaser cards (:func:`teaser_share`): a home or
+    section page (VCCorp and others say og:type=article there too)."""
+    cards, share = teaser_share(tree, url, paragraphs)
+    return cards >= MIN_CARDS and share >= LISTING_CARD_SHARE
+
+
+LISTING_CARD_SHARE = 0.5  # at least half the words in teaser cards: a listing

@@ -46,7 +46,8 @@ BOILERPLATE_CLASS_TOKENS = _words(
     "related relate relates tinlienquan tin-lien-quan box-relate boxrelate share social sharing "
     "comment comments advert ads adv banner rennab sda_middle breadcrumb caption newsletter "
     "recommend readmore read-more see-more seemore xem-them xemthem author byline tag tags "
-    "photocms_caption"
+    "photocms_caption latest lastest newest tinmoi tin-moi docnhieu doc-nhieu xemnhieu xem-nhieu "
+    "mostread most-read mostview most-view"
 )
 
 #: VCCorp-style ``type=`` attribute values of embedded boxes that are not body text.
@@ -79,4 +80,106 @@ NOT_BODY_ANCESTOR = (
     r"box-category",
     r"most-read",
     r"trending",
+)
+
+#: Labels of page controls (buttons, share bars, bookmark and audio widgets) that end up glued
+#: to an attribution or byline line when its box holds a button ("Theo Đời sống Pháp luật
+#: Copy link"). Stripped (case-insensitive, whole words) from the ends of source and byline
+#: lines; never a name of their own.
+UI_LABELS = (
+    "copy link",
+    "copy link bài viết",
+    "sao chép liên kết",
+    "sao chép link",
+    "sao chép",
+    "link bài gốc",
+    "xem bài gốc",
+    "đọc bài gốc",
+    "bài gốc",
+    "chia sẻ",
+    "share",
+    "copy",
+    "lưu bài",
+    "lưu tin",
+    "lưu bài viết",
+    "đã lưu",
+    "bình luận",
+    "gửi bình luận",
+    "theo dõi",
+    "quan tâm",
+    "in bài",
+    "in bài viết",
+    "nghe bài",
+    "nghe bài viết",
+    "nghe đọc bài",
+    "nghe audio",
+    "zalo",
+    "facebook",
+    "twitter",
+    "email",
+    "print",
+    "save",
+    "tweet",
+    "follow",
+)
+
+#: UI labels that are also Vietnamese words of names ("Lưu" is a surname, "In" a word): only
+#: stripped next to another label, or written in lower case as buttons are.
+UI_LABELS_AMBIGUOUS = ("lưu", "in", "gửi", "thích", "nghe", "đóng")
+
+#: Whole-line headings of boxes inside an article body that are not story text: "TIN MỚI"
+#: over a recent-news list, "Tin liên quan", "Có thể bạn quan tâm"… (compared case- and
+#: accent-insensitively, a trailing colon allowed).
+BOX_HEADINGS = (
+    "tin mới",
+    "tin mới nhất",
+    "tin mới cập nhật",
+    "tin liên quan",
+    "bài liên quan",
+    "bài viết liên quan",
+    "tin cùng chuyên mục",
+    "tin cùng chủ đề",
+    "tin khác",
+    "các tin khác",
+    "bài khác",
+    "tin nổi bật",
+    "nổi bật",
+    "đọc nhiều",
+    "đọc nhiều nhất",
+    "xem nhiều",
+    "xem nhiều nhất",
+    "có thể bạn quan tâm",
+    "bạn có thể quan tâm",
+    "đọc tiếp",
+    "xem tiếp",
+    "xem thêm",
+    "đọc thêm",
+    "tin đã đưa",
+    "tin bài liên quan",
+    "related",
+    "related news",
+    "related articles",
+    "read more",
+    "most read",
+    "latest news",
+    "more news",
+)
+
+#: Names of news outlets and agencies that "Theo X" lines credit, folded for comparison
+#: (lower case, no accents, no spaces): tells the outlet from the person in "Theo A/B" and
+#: "Theo A (B)" lines when both are written like names ("Theo Minh Anh/Tiền Phong"), and an
+#: outlet from a person in an ``author`` field. A name that is all capitals (TTXVN, VTV),
+#: CamelCase (VnExpress), a domain, or holds lower-case words ("Đời sống Pháp luật") is read
+#: as an outlet without being listed here.
+OUTLET_NAMES = _words(
+    "tienphong tuoitre thanhnien laodong nguoilaodong nhandan dantri danviet vietnamnet "
+    "vnexpress vietnamplus zing znews zingnews kenh14 soha genk cafef cafebiz afamily "
+    "doisongphapluat phapluat phapluattphcm plo congannhandan cand quandoinhandan qdnd "
+    "tintuc baotintuc thongtanxavietnam ttxvn vna vov vtv vtc vtcnews vnmedia infonet "
+    "ictnews vietnamfinance nhipsongkinhdoanh tapchitaichinh thoibaotaichinh baodautu "
+    "dautu diendandoanhnghiep doanhnhansaigon saigongiaiphong sggp giaoducthoidai "
+    "giaoduc suckhoedoisong kinhtedothi hanoimoi anninhthudo antt congthuong "
+    "baochinhphu chinhphu moitruong nongnghiep vietnamnews tiepthi 24h eva "
+    "reuters afp ap bloomberg cnn bbc xinhua tanhoaxa sputnik tass rianovosti yonhap "
+    "kyodo nikkei cnbc guardian nytimes washingtonpost wsj ft aljazeera"
 )
