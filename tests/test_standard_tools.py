@@ -154,3 +154,12 @@ def test_docs_urls_work_in_the_pinned_pywb(replay: Replay) -> None:
                 assert status == 200 and ctype.startswith("text/html")
             assert article["title"] in page_text(body, ctype)
     assert all(kinds.values()), kinds  # the docs give each kind of URL
+
+
+def test_article_uri_round_trip() -> None:
+    from archive.recordbuilder import article_page_url, article_uri
+
+    url = "https://nhandan.vn/thoi-su/bao-so-9-post1.html?x=1"
+    assert article_uri(url) == "urn:vnnews:article:" + url
+    assert article_page_url(article_uri(url)) == url
+    assert article_page_url(url) is None
