@@ -131,6 +131,9 @@ class Farm:
         self.layouts = layouts
         self.by_host: dict[str, dict[str, bytes]] = {h: {} for h in hosts}
         self.numbers: dict[str, dict[str, int]] = {h: {} for h in hosts}
+        if layouts == "corpus":  # the shapes, before any server thread asks (lxml is not
+            for t in range(min(pages, len(CORPUS_TEMPLATES))):  # to be raced at start-up)
+                corpus_page(t, hosts[0])
         for i in range(pages):
             host = hosts[i % len(hosts)]
             if layouts == "corpus":  # rendered when asked for (see corpus_page)
