@@ -10,6 +10,7 @@ The spider only discovers and fetches; it never writes files.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import zlib
@@ -81,6 +82,9 @@ _SKIP_EXTENSIONS = (
 _PRINT_MARK = re.compile(r"/print(?:/|$)|[?&](?:print|outputtype|output)=", re.IGNORECASE)
 
 
+# Pages of a site repeat the same navigation and related-article links: canonicalising each
+# href once per crawl (not once per page) keeps link discovery off the reactor's CPU budget.
+@functools.lru_cache(maxsize=1 << 16)
 def _normalise(url: str) -> str:
     """One URL per page: AMP variants folded (an AMP URL mirrors its article's path by
     convention), session ids and tracking parameters dropped. Print variants are left as
