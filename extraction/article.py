@@ -42,6 +42,7 @@ from extraction.bodytext import (
     attach_captions,
     body_nodes,
     body_paragraphs,
+    body_parts,
     clean_paragraphs,
     extract_images,
     generic_paragraphs,
@@ -314,10 +315,11 @@ def _body_from(
     nodes = body_nodes(tree, sel) if sel.body else []
     if not nodes:
         return None
-    paragraphs = body_paragraphs(nodes[0], sel)
+    parts = body_parts(nodes[0])  # a body cut into sibling containers around media
+    paragraphs = [p for part in parts for p in body_paragraphs(part, sel)]
     if sum(len(p.text.split()) for p in paragraphs) < MIN_TEXT_WORDS:
         return None
-    images = extract_images(select(tree, sel.images), base) or extract_images(nodes[:1], base)
+    images = extract_images(select(tree, sel.images), base) or extract_images(parts, base)
     return paragraphs, images
 
 

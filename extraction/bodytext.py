@@ -141,16 +141,21 @@ def _prune(root: HtmlElement, selectors: Iterable[str]) -> None:
         _drop(node)
 
 
+_BR = "\x00"  # a <br> while walking; source newlines are only spaces
+_PARAGRAPH_BREAK = re.compile(_BR + r"\s*(?:" + _BR + r"\s*)+")  # <br><br>: a new paragraph
+
+
 def _walk(node: HtmlElement, out: list[Paragraph]) -> None:
     buf: list[str] = []
     bold: list[bool] = []
 
     def flush(right: bool = False) -> None:
         raw = "".join(buf)
-        lines = [re.sub(r"[ \t\r\n\f]+", " ", line).strip() for line in raw.split("\n")]
-        text = "\n".join(line for line in lines if line)
-        if text:
-            out.append(Paragraph(text, bold=bool(bold) and all(bold), right=right))
+        for block in _PARAGRAPH_BREAK.split(raw):
+            lines = [re.sub(r"\s+", " ", line).strip() for line in block.split(_BR)]
+            text = "\n".join(line for line in lines if line)
+            if text:
+                out.append(Paragraph(text, bold=bool(bold) and all(bold), right=right))
         buf.clear()
         bold.clear()
 
@@ -167,7 +172,7 @@ def _walk(node: HtmlElement, out: list[Paragraph]) -> None:
         if block:
             flush()
         if tag == "br":
-            buf.append("\n")
+            buf.append(_BR)
         strong = in_bold or tag in ("b", "strong")
         if el.text:
             buf.append(el.text)
@@ -193,6 +198,62 @@ def body_nodes(tree: HtmlElement, sel: Selectors) -> list[HtmlElement]:
         n for n in nodes if not any(o is not n and n in set(o.iterdescendants()) for o in nodes)
     ]
     return sorted(outer, key=lambda n: len(n.text_content()), reverse=True)
+
+
+# A sibling between two parts of one body that holds at most this much text is an interlude
+# (a photo with its caption, an ad slot, an embed), not the end of the article.
+INTERLUDE_CHARS = 150
+MIN_PART_CHARS = 30  # a continuation holds at least one paragraph's worth of unlinked text
+MIN_BARE_PART_CHARS = 200  # ... and a part of a body with no class, a few paragraphs
+
+
+def _unlinked(node: HtmlElement) -> int:
+    total = len(" ".join(str(node.text_content()).split()))
+    linked = sum(len(" ".join(str(a.text_content()).split())) for a in node.iter("a"))
+    return total if linked < total / 2 else 0
+
+
+def _classes(node: HtmlElement) -> frozenset[str]:
+    return frozenset((node.get("class") or "").split())
+
+
+def _interlude(node: HtmlElement) -> bool:
+    if not isinstance(node.tag, str) or node.tag in _SKIP_TAGS or _is_boilerplate_node(node):
+        return True
+    return len(" ".join(str(node.text_content()).split())) <= INTERLUDE_CHARS
+
+
+def body_parts(node: HtmlElement) -> list[HtmlElement]:
+    """The body element and the siblings that continue it, in document order.
+
+    Some pages cut one article body into several sibling containers of the same kind (same
+    tag and classes) around photos, embeds and ad slots. A sibling with the body's tag and
+    classes that holds unlinked text is a part of the body when only interludes (figures,
+    scripts, boilerplate boxes, blocks of at most ``INTERLUDE_CHARS`` characters) stand
+    between it and the body. A body with no class is extended only by classless siblings
+    holding ``MIN_BARE_PART_CHARS`` of unlinked text."""
+    parent = node.getparent()
+    classes = _classes(node)
+    if parent is None:
+        return [node]
+    # a classless body is continued only by a substantial classless sibling
+    least = MIN_PART_CHARS if classes else MIN_BARE_PART_CHARS
+    siblings = [c for c in parent if isinstance(c.tag, str)]
+    index = next(i for i, c in enumerate(siblings) if c is node)
+
+    def continuation(candidates: list[HtmlElement]) -> list[HtmlElement]:
+        parts: list[HtmlElement] = []
+        for sibling in candidates:
+            same = sibling.tag == node.tag and _classes(sibling) == classes
+            if same and _unlinked(sibling) >= least:
+                parts.append(sibling)
+                continue
+            if not _interlude(sibling):
+                break
+        return parts
+
+    before = continuation(siblings[:index][::-1])[::-1]
+    return [*before, node, *continuation(siblings[index + 1 :])]
 
 
 def body_paragraphs(node: HtmlElement, sel: Selectors) -> list[Paragraph]:

@@ -200,9 +200,47 @@ def _single_body(tree: HtmlElement, selector: str) -> HtmlElement | None:
         for b in _outermost(_select(tree, selector))
         if _paragraph_chars(b) >= MIN_FAMILY_BODY_CHARS
     ]
+    if len(bodies) > 1 and _cut_around_media(bodies):
+        # one body cut into sibling parts around media (the walker reads them all,
+        # bodytext.body_parts): the biggest part stands for the body
+        bodies = sorted(bodies, key=_paragraph_chars, reverse=True)[:1]
     if len(bodies) != 1 or not looks_vietnamese(_text(bodies[0])[:3000]):
         return None
     return bodies[0]
+
+
+def _signature(node: HtmlElement) -> tuple[str, frozenset[str]]:
+    return str(node.tag), frozenset((node.get("class") or "").split())
+
+
+INTERLUDE_CHARS = 150  # text of a photo with its caption, an ad slot or an embed, at most
+
+
+def _cut_around_media(bodies: list[HtmlElement]) -> bool:
+    """Are these the parts of one body: siblings of one kind (tag and classes), each pair
+    separated by interludes (figures, ad slots, embeds: elements with little text) only? Two
+    bodies side by side with nothing between, or a headline between, are two articles."""
+    parent = bodies[0].getparent()
+    if parent is None or any(b.getparent() is not parent for b in bodies):
+        return False
+    if len({_signature(b) for b in bodies}) != 1:
+        return False
+    found = set(bodies)
+    between: list[HtmlElement] = []
+    seen = 0
+    for child in parent:
+        if child in found:
+            if seen and not between:
+                return False  # adjacent: nothing for the CMS to cut around
+            seen += 1
+            between = []
+            if seen == len(bodies):
+                return True
+        elif seen and isinstance(child.tag, str):
+            if child.tag in ("h1", "h2") or len(_text(child)) > INTERLUDE_CHARS:
+                return False
+            between.append(child)
+    return False
 
 
 def _title_fits(
@@ -239,22 +277,77 @@ def _in_boilerplate(node: HtmlElement) -> bool:
 
 
 def _body_container(tree: HtmlElement) -> HtmlElement | None:
-    """The container whose own paragraphs hold the most text."""
+    """The container whose own paragraphs hold the most text.
+
+    A paragraph is any text block (:func:`_text_blocks`): a ``<p>``, a leaf ``<div>``, or a run
+    of text between ``<br><br>`` breaks; text in ``<div>``s or ``<br>``-separated runs counts as
+    much as text in ``<p>``s."""
     score: dict[HtmlElement, int] = {}
-    for p in tree.iter("p"):
-        chars = _unlinked_chars(p)
-        parent = p.getparent()
-        if chars < MIN_PARAGRAPH_CHARS or parent is None or _in_boilerplate(p):
-            continue
-        while parent is not None and parent.tag not in _CONTAINERS:
-            parent = parent.getparent()
-        if parent is None:
-            continue
-        score[parent] = score.get(parent, 0) + chars
+    for container, chars in _text_blocks(tree):
+        score[container] = score.get(container, 0) + chars
     if not score:
         return None
     best = max(score, key=lambda k: score[k])
     return best if score[best] >= MIN_BODY_CHARS else None
+
+
+def _tags(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+# Elements whose own text may be a paragraph; inline elements whose text is part of it; and
+# elements under which no text is a body paragraph (lists are menus or related links).
+_BLOCKISH = _tags("p div section article main td li blockquote center font dd pre")
+_INLINE = _tags("a span b strong em i u small sup sub mark abbr cite q time font br")
+_NOT_TEXT = _tags(
+    "script style noscript iframe figure figcaption picture video audio svg button form "
+    "select textarea template object embed canvas map nav header footer aside ul ol "
+    "h1 h2 h3 h4 h5 h6 title head"
+)
+
+
+def _own_runs(el: HtmlElement) -> tuple[list[str], int]:
+    """The element's own text (its text, inline children, tails; block children left out),
+    cut at ``<br>``s, and how much of it is link text."""
+    runs: list[str] = [el.text or ""]
+    linked = 0
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "br":
+            runs.append("")
+        elif tag in _INLINE:
+            content = str(child.text_content())
+            runs[-1] += content
+            if tag == "a":
+                linked += len(" ".join(content.split()))
+        runs[-1] += child.tail or ""
+    return [" ".join(r.split()) for r in runs], linked
+
+
+def _text_blocks(tree: HtmlElement) -> list[tuple[HtmlElement, int]]:
+    """(container, characters) of every paragraph-like text block of the page outside page
+    furniture: a block element whose own text (:func:`_own_runs`) is long and mostly not
+    links. A block holding several long ``<br>``-separated runs is its own container (a legacy
+    body); any other block counts for the nearest container above it."""
+    out: list[tuple[HtmlElement, int]] = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or el.tag not in _BLOCKISH:
+            continue
+        runs, linked = _own_runs(el)
+        chars = sum(len(r) for r in runs)
+        if chars < MIN_PARAGRAPH_CHARS or linked >= chars / 2:
+            continue
+        if any(a.tag in _NOT_TEXT for a in el.iterancestors()) or _in_boilerplate(el):
+            continue
+        if el.tag != "p" and sum(len(r) >= MIN_PARAGRAPH_CHARS for r in runs) >= 2:
+            out.append((el, chars))  # <br>-separated paragraphs: the block holds the body
+            continue
+        parent = el.getparent()
+        while parent is not None and parent.tag not in _CONTAINERS:
+            parent = parent.getparent()
+        if parent is not None:
+            out.append((parent, chars))
+    return out
 
 
 def _heading_candidates(tree: HtmlElement) -> list[HtmlElement]:
