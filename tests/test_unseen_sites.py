@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import jsonschema
 import pytest
 from lxml import html as lxml_html
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
@@ -47,6 +48,7 @@ from twisted.python.failure import Failure
 import settings
 from spiders.discovery import strip_session, url_shape
 from spiders.news import NewsSpider
+from tests.archive_support import project_settings
 from tests.conftest import REPO_ROOT, SITES, run_crawl
 from tests.mockserver import Handler, Resource, SiteServer, make_server
 from vnnews.pagekind import is_article_page, looks_like_article_url
@@ -494,9 +496,14 @@ def test_random_tokens_share_one_url_shape() -> None:
     assert url_shape("https://t.vn/x?cat=kinh-te") != a
 
 
+def spider_crawler() -> Crawler:
+    """A crawler with the project's settings (every setting is read strictly), no extensions."""
+    return get_crawler(NewsSpider, project_settings(EXTENSIONS={}, NEWS_PROFILE_DIRS=[]))
+
+
 def test_www_and_bare_host_are_one_site() -> None:
     """A start URL on www.x.vn keeps x.vn (and the reverse): either may redirect to the other."""
-    crawler = get_crawler(NewsSpider, {"NEWS_PROFILE_DIRS": []})
+    crawler = spider_crawler()
     for start in ("https://www.thoibao.vn/", "https://thoibao.vn/"):
         spider = NewsSpider.from_crawler(crawler, start_urls=start)
         assert spider._on_site("https://thoibao.vn/a-123456.html")
@@ -505,7 +512,7 @@ def test_www_and_bare_host_are_one_site() -> None:
 
 
 def test_missing_robots_txt_still_tries_the_sitemap() -> None:
-    crawler = get_crawler(NewsSpider, {"NEWS_PROFILE_DIRS": []})
+    crawler = spider_crawler()
     spider = NewsSpider.from_crawler(crawler, start_urls="https://thoibao.vn/")
     robots = spider._request("https://thoibao.vn/robots.txt", spider.parse_robots, kind="robots")
     failure = Failure(HttpError(HtmlResponse(robots.url, status=404, request=robots)))
