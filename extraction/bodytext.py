@@ -106,6 +106,28 @@ def _is_boilerplate_node(node: HtmlElement) -> bool:
     return bool(tokens) and bool(_BOILERPLATE_CLASS.search(tokens))
 
 
+_LIST_TAGS = _words("ul ol dl div section table tbody")
+LINK_LIST_DENSITY = 0.6  # share of a block's text in headline links that makes it a link list
+LINK_LIST_WORDS = 3  # a headline link has at least this many words
+
+
+def _is_link_list(node: HtmlElement) -> bool:
+    """A list of headline links inside a body (related stories, recent news, "most read"),
+    whatever its markup says: a list-like block with two or more links of several words each
+    and most of its text in them."""
+    if node.tag not in _LIST_TAGS:
+        return False
+    headlines = [
+        len(" ".join(str(a.text_content()).split()))
+        for a in node.iter("a")
+        if len(str(a.text_content()).split()) >= LINK_LIST_WORDS
+    ]
+    if len(headlines) < 2:
+        return False
+    total = len(" ".join(str(node.text_content()).split()))
+    return sum(headlines) >= LINK_LIST_DENSITY * total
+
+
 def _block_ancestor(node: HtmlElement) -> HtmlElement | None:
     parent = node.getparent()
     while parent is not None and parent.tag not in _BLOCK_TAGS:
@@ -127,7 +149,9 @@ def _prune(root: HtmlElement, selectors: Iterable[str]) -> None:
     for selector in selectors:
         doomed.extend(select(root, selector))
     doomed.extend(
-        n for n in root.iterdescendants() if isinstance(n.tag, str) and _is_boilerplate_node(n)
+        n
+        for n in root.iterdescendants()
+        if isinstance(n.tag, str) and (_is_boilerplate_node(n) or _is_link_list(n))
     )
     for node in doomed:
         if node is root or node.getparent() is None:
