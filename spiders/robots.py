@@ -96,7 +96,11 @@ class RobotsTxtMiddleware:
     async def policy(self, origin: str) -> Policy:
         known = self.policies.get(origin)
         if isinstance(known, Deferred):
-            return await maybe_deferred_to_future(known)
+            # Every waiter gets its own Deferred: callbacks on a shared one are chained, so
+            # a second waiter would receive what the first waiter's callback returned (None).
+            mine: Deferred[Policy] = Deferred()
+            known.addCallback(_fan_out, mine)
+            return await maybe_deferred_to_future(mine)
         if known is not None:
             return known
         waiting: Deferred[Policy] = Deferred()
@@ -161,3 +165,9 @@ class RobotsTxtMiddleware:
             )
             body = cut(body, self.max_bytes)
         return build_from_crawler(self.parser_class, self.crawler, body)
+
+
+def _fan_out(policy: Policy, waiter: Deferred[Policy]) -> Policy:
+    """Hand the fetched policy to one waiter and pass it on unchanged to the next."""
+    waiter.callback(policy)
+    return policy
