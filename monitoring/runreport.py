@@ -53,7 +53,10 @@ def site_of(spider: Spider) -> tuple[str, bool]:
     if name:
         return str(name), False
     urls = list(getattr(spider, "start_urls", None) or [])
-    host = (urlsplit(str(urls[0])).hostname or "") if urls else ""
+    parts = urlsplit(str(urls[0])) if urls else None
+    host = (parts.hostname or "") if parts else ""
+    if parts is not None and parts.port:  # two sites on one host are two histories
+        host = f"{host}:{parts.port}"
     return host.removeprefix("www.") or spider.name, False
 
 

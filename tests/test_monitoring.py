@@ -353,3 +353,16 @@ def test_broken_layout_overlay_is_up_to_date() -> None:
         [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_sites_on_one_host_have_their_own_history() -> None:
+    from types import SimpleNamespace
+
+    from monitoring.runreport import site_of
+
+    def spider(url: str) -> Any:
+        return SimpleNamespace(profile=None, site_name=None, start_urls=[url], name="news")
+
+    assert site_of(spider("http://127.0.0.1:8001/"))[0] == "127.0.0.1:8001"
+    assert site_of(spider("http://127.0.0.1:8002/"))[0] == "127.0.0.1:8002"
+    assert site_of(spider("https://www.nhandan.vn/"))[0] == "nhandan.vn"
