@@ -185,7 +185,7 @@ class WarcWriterMiddleware:
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return
         assert self.index is not None
-        last = await run_in_thread(self.index.last_capture, request.url)
+        last = await run_in_thread(self._local_last_capture, request.url)
         if last is None or not (last.etag or last.last_modified):
             return
         if last.etag:
@@ -194,6 +194,22 @@ class WarcWriterMiddleware:
             request.headers[b"If-Modified-Since"] = last.last_modified.encode("latin-1")
         request.meta[CONDITIONAL_META_KEY] = last
         self._inc("dedup/conditional_requests")
+
+    def _local_last_capture(self, url: str) -> Capture | None:
+        """The URL's last capture, if its record is in this archive (a 304 is restored from it).
+
+        With a shared (Redis) index the last capture may be another worker's, in a WARC on
+        another machine: then the request goes out unconditionally.
+        """
+        assert self.index is not None
+        last = self.index.last_capture(url)
+        if last is None:
+            return None
+        warc_dir = self.writer.warc_dir
+        if (warc_dir / last.filename).exists() or (warc_dir / (last.filename + ".open")).exists():
+            return last
+        self._inc("dedup/conditional_skipped_elsewhere")
+        return None
 
     # -- responses -----------------------------------------------------------------
 
