@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -297,7 +298,9 @@ class RecheckGate:
         digests = self._note_titles(url, hints, title)
         state = self.state(url)
         if state is None or self.mode == "all" or state.last_checked >= self.now:
-            self._note_dates(url, hints)
+            dates = self._note_dates(url, hints)
+            if state is not None and state.last_checked >= self.now and dates:
+                self._late_dates(state, dates)
             return True  # new, everything wanted, or fetched earlier in this run
         if state.kind == PAGE:
             return self._want_page(url, hops=hops, pager=pager, listing_fresh=listing_fresh)
@@ -322,6 +325,21 @@ class RecheckGate:
         self._inc("skipped_not_due" if state.kind == ARTICLE else "skipped_redirect")
         self._decided[url] = False
         return False
+
+    def _late_dates(self, state: UrlState, dates: list[datetime]) -> None:
+        """A source dated a page after it was fetched and committed in this run (a sitemap
+        read after the home page led to the article): the dates join its source mark, or the
+        next run would take that sitemap date for a change."""
+        mark = max(d for d in (state.source_mark, *dates) if d is not None)
+        if self.store is None or mark == state.source_mark:
+            return
+        newer = replace(state, source_mark=mark)
+        self._cache[state.url] = newer
+        try:
+            self.store.put_many(self.site, [newer])
+        except Exception as exc:  # state is an optimisation: never fail a crawl for it
+            logger.warning("Could not store re-check state for %s: %s", state.url, exc)
+            self._inc("errors")
 
     def _want_page(self, url: str, *, hops: int, pager: bool, listing_fresh: bool) -> bool:
         if url in self._decided:
