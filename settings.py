@@ -255,10 +255,10 @@ EXTENSIONS = {
 # Shows the run report every extracted record, before dedup drops those already recorded.
 ITEM_PIPELINES = {**ITEM_PIPELINES, "monitoring.observe.ExtractedRecordObserver": 400}
 
-# --- Distributed crawling (distributed.addon, distributed.scheduler; docs/distributed.md) ---
+# --- Distributed crawling (spiders/distributed; docs/distributed.md) -----------------------
 # One switch: a Redis URL here (-s REDIS_URL=redis://host:6379/0) makes this crawl one worker of
 # a shared crawl: scrapy-redis queue and dupefilter with leases, dedup index in Redis.
-ADDONS = {"distributed.addon.DistributedAddon": 0}
+ADDONS = {"spiders.distributed.addon.DistributedAddon": 0}
 REDIS_URL = ""
 # Keys are {REDIS_KEY_PREFIX}crawl:{crawl id}:...; the crawl id is REDIS_CRAWL_ID, else the
 # site profile's name, else the start hosts, so workers started with one command share a crawl.

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.redis_memory import free_port  # noqa: E402
-from distributed.keys import CrawlKeys  # noqa: E402
+from spiders.distributed.keys import CrawlKeys  # noqa: E402
 
 
 def start_farm(pages: int, hosts: int) -> tuple[subprocess.Popen[str], list[str]]:

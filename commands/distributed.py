@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 
-from distributed.keys import CrawlKeys, crawl_ids
-from distributed.scheduler import connect
+from spiders.distributed.keys import CrawlKeys, crawl_ids
+from spiders.distributed.scheduler import connect
 
 ACTIONS = ("seed", "status", "drain")
 SAMPLE = 10_000  # queue entries decoded for the per-host breakdown

@@ -23,7 +23,7 @@ import pytest
 import redis
 from warcio.archiveiterator import ArchiveIterator
 
-from distributed.keys import CrawlKeys
+from spiders.distributed.keys import CrawlKeys
 from tests.conftest import REPO_ROOT, RunningSite, crawl_command, run_crawl
 from tests.redisserver import delete_prefix
 

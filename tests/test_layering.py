@@ -21,7 +21,6 @@ ALLOWED: dict[str, set[str]] = {
     "spiders": {"vnnews", "archive"},
     "pipelines": {"vnnews", "extraction", "archive"},
     "monitoring": {"vnnews", "archive"},
-    "distributed": {"vnnews"},
     "commands": {
         "vnnews",
         "extraction",
@@ -29,7 +28,6 @@ ALLOWED: dict[str, set[str]] = {
         "spiders",
         "pipelines",
         "monitoring",
-        "distributed",
     },
     "settings": set(),
 }

@@ -26,7 +26,6 @@ PACKAGES = (
     "commands",
     "tools",
     "monitoring",
-    "distributed",
 )
 GETTERS = {
     "get",

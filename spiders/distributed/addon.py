@@ -3,8 +3,9 @@
 Scrapy add-ons change settings before any component is built. With ``REDIS_URL`` empty (the
 default) nothing changes and the crawl is embedded (local queue, SQLite indexes). With it set:
 
-* ``SCHEDULER`` becomes :class:`distributed.scheduler.LeasedScheduler` (scrapy-redis queue and
-  dupefilter in Redis, with leases) and its spider middleware acknowledges finished requests;
+* ``SCHEDULER`` becomes :class:`spiders.distributed.scheduler.LeasedScheduler` (scrapy-redis
+  queue and dupefilter in Redis, with leases) and its spider middleware acknowledges finished
+  requests;
 * the dedup index (payload digests, last captures, article versions, text digests) moves to
   the same Redis server (``DEDUP_BACKEND=redis``, ``DEDUP_REDIS_URL=REDIS_URL``);
 * ``JOBDIR`` is dropped: the queue already survives any worker in Redis.
@@ -18,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEDULER = "distributed.scheduler.LeasedScheduler"
-ACK_MIDDLEWARE = "distributed.scheduler.LeaseAckMiddleware"
+SCHEDULER = "spiders.distributed.scheduler.LeasedScheduler"
+ACK_MIDDLEWARE = "spiders.distributed.scheduler.LeaseAckMiddleware"
 
 
 class DistributedModeError(ValueError):

@@ -35,7 +35,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from distributed.keys import CrawlKeys, crawl_id_for
+from spiders.distributed.keys import CrawlKeys, crawl_id_for
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -83,7 +83,7 @@ def connect(url: str) -> redis.Redis[bytes]:
 
 
 class LeasedScheduler(Scheduler):  # type: ignore[misc]
-    """The scheduler of a distributed crawl (selected by ``REDIS_URL``; see distributed.addon)."""
+    """The scheduler of a distributed crawl (selected by ``REDIS_URL``; see the add-on)."""
 
     def __init__(self, crawler: Crawler, server: redis.Redis[bytes]) -> None:
         settings = crawler.settings
