@@ -49,6 +49,12 @@ class Command(ScrapyCommand):
         parser.add_argument("--wait", type=float, default=60.0, help="drain: seconds to wait")
         parser.add_argument("--json", action="store_true", help="status: print JSON")
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if not opts.loglevel:  # settings.py's INFO would print Scrapy's banner before the answer
+            self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1 or args[0] not in ACTIONS:
