@@ -18,12 +18,15 @@ from typing import NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
 from scrapy.utils.conf import arglist_to_dict
 
+from archive.neardup import NearDupConfigError, open_neardup_index
 from monitoring.runreport import drift_exit_code
 from spiders.news import NewsSpider, check_arguments
 from vnnews.config import SettingError, check_archive_dir, check_redis, unknown_names, validate
 from vnnews.outcome import ARCHIVE_UNWRITABLE, BAD_SETTINGS, DEDUP_UNAVAILABLE, exit_code
+from vnnews.paths import ArchivePaths
 from vnnews.profiles import ProfileError, ProfileRegistry
 
 
@@ -33,6 +36,19 @@ def fail(message: str, code: int, debug: bool = False) -> NoReturn:
         traceback.print_exc()
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+def check_neardup_index(settings: BaseSettings) -> None:
+    """An existing near-duplicate index built with other ``NEARDUP_*`` values is refused
+    (:class:`NearDupConfigError`) here, before start-up, not from inside the running crawl."""
+    if not settings.getbool("NEARDUP_ENABLED"):
+        return
+    if str(settings.get("DEDUP_BACKEND")).lower() == "sqlite":
+        if settings.get("REDIS_URL"):  # the distributed add-on moves the index to Redis
+            return
+        if not ArchivePaths.of(settings.get("ARCHIVE_DIR")).neardup_db.exists():
+            return  # nothing built yet: the crawl creates it with these settings
+    open_neardup_index(settings).close()
 
 
 class Command(ScrapyCrawlCommand):
@@ -63,6 +79,10 @@ class Command(ScrapyCrawlCommand):
                 check_redis(settings)
             except SettingError as exc:
                 fail(str(exc), DEDUP_UNAVAILABLE, debug)
+        try:
+            check_neardup_index(settings)
+        except NearDupConfigError as exc:
+            fail(str(exc), BAD_SETTINGS, debug)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:

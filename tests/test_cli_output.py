@@ -10,7 +10,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
+from scrapy.settings import Settings
+
+from archive.neardup import open_neardup_index
 from tests.conftest import REPO_ROOT
 
 
@@ -43,3 +47,17 @@ def test_distributed_mistakes_are_one_line() -> None:
     no_action = scrapy("distributed", "-s", "REDIS_URL=redis://127.0.0.1:1/0")
     assert no_action.returncode == 2
     assert no_action.stderr.splitlines() == ["error: say one of: seed, status, drain"]
+
+
+def test_a_near_duplicate_index_built_with_other_settings_is_one_line(tmp_path: Path) -> None:
+    settings = Settings()
+    settings.setmodule("settings")
+    settings.set("ARCHIVE_DIR", str(tmp_path))
+    open_neardup_index(settings).close()  # an archive whose index has the default NEARDUP_*
+    args = ["-a", "site=nhandan", "-s", f"ARCHIVE_DIR={tmp_path}"]
+    done = scrapy("crawl", "news", *args, "-s", "NEARDUP_THRESHOLD=0.7")
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr[-2000:]
+    assert "neardup.sqlite3 was built with" in lines[0] and "NEARDUP_" in lines[0]
+    assert not list((tmp_path / "warc").glob("*")), "nothing is crawled"
