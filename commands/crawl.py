@@ -23,6 +23,8 @@ from scrapy.utils.conf import arglist_to_dict
 
 from archive.neardup import NearDupConfigError, open_neardup_index
 from monitoring.runreport import drift_exit_code
+from spiders.distributed.addon import DistributedAddon, DistributedModeError
+from spiders.distributed.scheduler import connect
 from spiders.news import NewsSpider, check_arguments
 from vnnews.config import SettingError, check_archive_dir, check_redis, unknown_names, validate
 from vnnews.outcome import ARCHIVE_UNWRITABLE, BAD_SETTINGS, DEDUP_UNAVAILABLE, exit_code
@@ -43,11 +45,9 @@ def check_neardup_index(settings: BaseSettings) -> None:
     (:class:`NearDupConfigError`) here, before start-up, not from inside the running crawl."""
     if not settings.getbool("NEARDUP_ENABLED"):
         return
-    if str(settings.get("DEDUP_BACKEND")).lower() == "sqlite":
-        if settings.get("REDIS_URL"):  # the distributed add-on moves the index to Redis
-            return
-        if not ArchivePaths.of(settings.get("ARCHIVE_DIR")).neardup_db.exists():
-            return  # nothing built yet: the crawl creates it with these settings
+    backend = str(settings.get("DEDUP_BACKEND")).lower()
+    if backend == "sqlite" and not ArchivePaths.of(settings.get("ARCHIVE_DIR")).neardup_db.exists():
+        return  # nothing built yet: the crawl creates it with these settings
     open_neardup_index(settings).close()
 
 
@@ -74,6 +74,16 @@ class Command(ScrapyCrawlCommand):
             check_archive_dir(settings)
         except SettingError as exc:
             fail(str(exc), ARCHIVE_UNWRITABLE, debug)
+        if settings.get("REDIS_URL"):  # a distributed worker: check what the add-on will set
+            settings = settings.copy()
+            try:
+                DistributedAddon().update_settings(settings)
+            except DistributedModeError as exc:
+                fail(str(exc), BAD_SETTINGS, debug)
+            try:
+                connect(settings["REDIS_URL"]).close()
+            except RuntimeError as exc:
+                fail(str(exc), DEDUP_UNAVAILABLE, debug)
         if settings.getbool("DEDUP_ENABLED") and settings.get("DEDUP_BACKEND").lower() == "redis":
             try:
                 check_redis(settings)

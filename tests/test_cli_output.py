@@ -7,6 +7,7 @@ builds a crawler process) must not come before the answer or the error.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import uuid
@@ -61,3 +62,25 @@ def test_a_near_duplicate_index_built_with_other_settings_is_one_line(tmp_path: 
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr[-2000:]
     assert "neardup.sqlite3 was built with" in lines[0] and "NEARDUP_" in lines[0]
     assert not list((tmp_path / "warc").glob("*")), "nothing is crawled"
+
+
+def test_distributed_worker_mistakes_are_one_line_before_start_up(
+    redis_url: str, tmp_path: Path
+) -> None:
+    site = ["-a", "site=nhandan", "-s", f"ARCHIVE_DIR={tmp_path}"]
+    sqlite = scrapy(
+        "crawl", "news", *site, "-s", f"REDIS_URL={redis_url}", "-s", "DEDUP_BACKEND=sqlite"
+    )
+    assert sqlite.returncode == 2, sqlite.stderr[-2000:]
+    assert sqlite.stderr.splitlines() == [
+        "error: DEDUP_BACKEND=sqlite cannot be used with REDIS_URL: distributed workers share"
+        " the dedup index in Redis (drop -s DEDUP_BACKEND or REDIS_URL)"
+    ]
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    down = scrapy("crawl", "news", *site, "-s", f"REDIS_URL={dead}")
+    assert down.returncode == 4, down.stderr[-2000:]
+    lines = down.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: REDIS_URL={dead!r}: cannot use"), lines
+    assert not (tmp_path / "warc").exists() or not list((tmp_path / "warc").iterdir())
