@@ -85,10 +85,11 @@ class Command(ScrapyCommand):
         with tempfile.TemporaryDirectory(prefix="vnnews-seed-") as scratch:
             # A seed fetches nothing; whatever the archive components open goes to scratch.
             self.settings.set("ARCHIVE_DIR", scratch, priority="cmdline")
-            self.crawler_process.crawl("news", **spargs)
+            crawler = self.crawler_process.create_crawler("news")
+            self.crawler_process.crawl(crawler, **spargs)
             self.crawler_process.start()
-        stats = next(iter(self.crawler_process.crawlers)).stats if self.crawler_process else None
-        pushed = stats.get_value("scheduler/enqueued/redis", 0) if stats else 0
+        # (crawler_process.crawlers no longer holds a finished crawler: keep our own)
+        pushed = crawler.stats.get_value("scheduler/enqueued/redis", 0) if crawler.stats else 0
         print(f"seeded {pushed} start requests")
 
 

@@ -7,6 +7,7 @@ builds a crawler process) must not come before the answer or the error.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from scrapy.settings import Settings
 
 from archive.neardup import open_neardup_index
 from tests.conftest import REPO_ROOT
+from tests.redisserver import delete_prefix
 
 
 def scrapy(*args: str) -> subprocess.CompletedProcess[str]:
@@ -84,3 +86,26 @@ def test_distributed_worker_mistakes_are_one_line_before_start_up(
     lines = down.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: REDIS_URL={dead!r}: cannot use"), lines
     assert not (tmp_path / "warc").exists() or not list((tmp_path / "warc").iterdir())
+
+
+def test_distributed_seed_says_how_many_requests_it_pushed(redis_url: str) -> None:
+    prefix = f"test-cli-{uuid.uuid4().hex[:8]}:"
+    settings = [
+        f"REDIS_URL={redis_url}",
+        f"REDIS_KEY_PREFIX={prefix}",
+        f"DEDUP_REDIS_PREFIX={prefix}dedup:",
+        f"NEWS_RECHECK_REDIS_PREFIX={prefix}recheck:",
+        f"NEARDUP_REDIS_PREFIX={prefix}neardup:",
+    ]
+    options = [arg for setting in settings for arg in ("-s", setting)]
+    try:
+        seed = scrapy(
+            "distributed", "seed", "-a", "site=nhandan", "-a", "start_urls=http://127.0.0.1:9/",
+            *options,
+        )  # fmt: skip
+        assert seed.returncode == 0, seed.stderr[-2000:]
+        assert seed.stdout.strip() == "seeded 2 start requests"  # the start page and robots.txt
+        status = scrapy("distributed", "status", "--json", *options)
+        assert json.loads(status.stdout)["nhandan"]["queued"] == 2, status.stdout
+    finally:
+        delete_prefix(redis_url, prefix)
