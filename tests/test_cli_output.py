@@ -109,3 +109,19 @@ def test_distributed_seed_says_how_many_requests_it_pushed(redis_url: str) -> No
         assert json.loads(status.stdout)["nhandan"]["queued"] == 2, status.stdout
     finally:
         delete_prefix(redis_url, prefix)
+
+
+def test_make_demo_twice_into_one_archive(tmp_path: Path) -> None:
+    """Each `make demo` serves the sample site on a new port: the second run is another
+    origin's crawl, not the first one's discovery sources gone (a drift flag, exit 7)."""
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "tools/demo.py", "--archive-dir", str(tmp_path)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
+        assert "Drift" not in done.stderr, done.stderr[-2000:]
+    assert len(list((tmp_path / "runs" / "nhandan").glob("*.json"))) == 2
