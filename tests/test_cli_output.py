@@ -125,3 +125,22 @@ def test_make_demo_twice_into_one_archive(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
         assert "Drift" not in done.stderr, done.stderr[-2000:]
     assert len(list((tmp_path / "runs" / "nhandan").glob("*.json"))) == 2
+
+
+def test_extract_option_mistakes_are_exit_2(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text("<html><body><h1>Tin</h1><p>Một đoạn văn.</p></body></html>", "utf-8")
+    url = "https://nhandan.vn/a-post1.html"
+    cases = {
+        ("--url", "notaurl"): "error: --url must be the page's http(s) URL, not 'notaurl'",
+        ("--url", url, "--site", "nosuch"): f"error: cannot extract {page}: unknown site 'nosuch'",
+        ("--url", url, "--fetched-at", "yesterday"): (
+            f"error: cannot extract {page}: --fetched-at 'yesterday' is not ISO 8601"
+        ),
+    }
+    for options, message in cases.items():
+        done = scrapy("extract", str(page), *options)
+        assert done.returncode == 2, (options, done.stderr)
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(message), (options, done.stderr)
+        assert done.stdout == ""
