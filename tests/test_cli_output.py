@@ -144,3 +144,28 @@ def test_extract_option_mistakes_are_exit_2(tmp_path: Path) -> None:
         lines = done.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith(message), (options, done.stderr)
         assert done.stdout == ""
+
+
+def test_schedule_refuses_bad_settings_before_any_run(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text(
+        '[sites.nhandan]\nevery = "1m"\nstart_urls = ["http://127.0.0.1:9/"]\n', "utf-8"
+    )
+    bad_file = tmp_path / "bad.toml"
+    bad_file.write_text('[sites.nhandan]\nevery = "1m"\nsettings = { WARC_GZIP_LEVEL = 42 }\n')
+    level = "setting WARC_GZIP_LEVEL='42' is not allowed: an integer from 1 to 9"
+    cases = {
+        ("--file", str(schedule), "-s", "WARC_GZIP_LEVEL=42"): f"error: {level}",
+        ("--file", str(schedule), "-s", "WARC_GZIP_LEVL=4"): (
+            "error: setting WARC_GZIP_LEVL='4': no such setting; did you mean WARC_GZIP_LEVEL?"
+        ),
+        ("--file", str(bad_file)): f"error: {bad_file} [sites.nhandan]: {level}",
+        (): "error: nothing to schedule: no profile has a [schedule] table; give --file "
+        "schedule.toml",
+    }
+    for options, message in cases.items():
+        done = scrapy("schedule", *options, "-s", f"ARCHIVE_DIR={archive}")
+        assert done.returncode == 2, (options, done.stderr[-2000:])
+        assert done.stderr.splitlines() == [message], options  # no banner, one line
+    assert not (archive / "runs").exists(), "no run was started"
