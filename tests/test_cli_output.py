@@ -114,7 +114,7 @@ def test_distributed_seed_says_how_many_requests_it_pushed(redis_url: str) -> No
 def test_make_demo_twice_into_one_archive(tmp_path: Path) -> None:
     """Each `make demo` serves the sample site on a new port: the second run is another
     origin's crawl, not the first one's discovery sources gone (a drift flag, exit 7)."""
-    for _ in range(2):
+    for run in range(2):
         done = subprocess.run(
             [sys.executable, "tools/demo.py", "--archive-dir", str(tmp_path)],
             cwd=REPO_ROOT,
@@ -124,6 +124,8 @@ def test_make_demo_twice_into_one_archive(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
         assert "Drift" not in done.stderr, done.stderr[-2000:]
+        counted = "Articles archived: 27" + ("  (54 in the archive)" if run else "")
+        assert f"{counted}\n" in done.stdout, done.stdout  # this run's, and the archive's
     assert len(list((tmp_path / "runs" / "nhandan").glob("*.json"))) == 2
 
 
