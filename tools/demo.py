@@ -119,7 +119,7 @@ def main() -> int:
     print("\nLook at the results:")
     print(f"  head -c 2000 {jsons[0] if jsons else archive / 'json/*.jsonl'}")
     print(f"  .venv/bin/warcio index {warcs[0] if warcs else archive / 'warc/*.warc.gz'}")
-    print(f"  .venv/bin/scrapy wayback -s ARCHIVE_DIR={archive}   # browse the captures in pywb")
+    print(f"  make wayback ARCHIVE_DIR={archive}   # installs pywb, then browse the captures in it")
     print(
         f"  .venv/bin/scrapy crawl news -a site=nhandan -a start_urls={url}/ -s ARCHIVE_DIR=rerun"
         " -s HTTPCACHE_ENABLED=1 -s HTTPCACHE_STORAGE=archive.httpcache.WarcCacheStorage"
