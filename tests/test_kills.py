@@ -268,10 +268,13 @@ def test_killed_again_and_again_then_complete(tmp_path: Path) -> None:
             left = wait_group_gone(proc.pid)
             assert not left, f"{context}: processes of the killed crawl still run: {left}"
             if how == "sigterm":
-                assert code in (0, 6), f"{context}: {stderr[-2000:]}"
+                # 6: Scrapy's graceful stop. -15: the signal landed where Python's default
+                # action applies (seen once under heavy load in CI); the archive promises below
+                # must hold either way, as after a SIGKILL.
+                assert code in (0, 6, -signal.SIGTERM), f"{context}: {stderr[-2000:]}"
             elif code != -signal.SIGKILL:
                 assert code == 0, f"{context}: {stderr[-2000:]}"
-            killed = proc.pid if code == -signal.SIGKILL else None
+            killed = proc.pid if code in (-signal.SIGKILL, -signal.SIGTERM) else None
             check_archive(archive, killed)
 
         log = tmp_path / "run-final.log"
