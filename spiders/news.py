@@ -39,7 +39,10 @@ from spiders.pageanalysis import (
     ExtractArgs,
     PageAnalysis,
     PageRules,
+    Profiles,
     analyse_page,
+    article_link,
+    link_refusal,
     normalise_link,
 )
 from spiders.resources import ResourcePlanner
@@ -47,33 +50,11 @@ from spiders.scope import Scope
 from spiders.trapguard import EMPTY, TrapGuard
 from vnnews.config import checked
 from vnnews.items import Page
-from vnnews.pagekind import looks_like_article_url
 from vnnews.profiles import ProfileError, ProfileRegistry, SiteProfile
 from vnnews.urlcanon import is_template_canonical
 from vnnews.workpool import WorkPool, run_in
 
 logger = logging.getLogger(__name__)
-
-_SKIP_EXTENSIONS = (
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".gif",
-    ".webp",
-    ".svg",
-    ".pdf",
-    ".mp4",
-    ".mp3",
-    ".zip",
-    ".css",
-    ".js",
-    ".ico",
-    ".doc",
-    ".docx",
-    ".xls",
-    ".xlsx",
-)
-
 
 # One URL per page (spiders.pageanalysis): memoised, shared with the re-check gate.
 _normalise = normalise_link
@@ -139,6 +120,7 @@ class NewsSpider(scrapy.Spider):
         self.resources: ResourcePlanner | None = None
         self._pool: WorkPool | None = None
         self._pool_found = False
+        self._refusals: dict[str, str | None] = {}
         self.extract_in_analysis = False
 
     @classmethod
@@ -161,6 +143,11 @@ class NewsSpider(scrapy.Spider):
         except (ProfileError, ValueError) as exc:
             raise ValueError(str(exc)) from None  # bad -a arguments: the crawl cannot start
         self.start_urls = urls
+        # which profile a URL has, for the page analysis (the same rule as _profile_for)
+        self.profiles = Profiles(
+            self.profile.name if self.profile else None,
+            tuple(str(d) for d in settings.getlist("NEWS_PROFILE_DIRS")),
+        )
         # Origins (scheme, host, port): www.x.vn and x.vn are one site, http -> https
         # upgrades on default ports are followed, another port is another origin.
         self.scope = Scope.of(urls)
@@ -359,17 +346,14 @@ class NewsSpider(scrapy.Spider):
             yield output
 
     def _page_rules(self, response: Response, fetched_at: datetime) -> PageRules:
-        profile = self._profile_for(response.url)
         planner = self.resources
         extract = ExtractArgs(
             fetched_at=fetched_at,
-            # the profile the extraction pipeline would use (by the page's site, else its URL)
-            profile=profile,
             hints=dict(response.meta.get("hints") or {}),
             headers=self._headers(response),
         )
         return PageRules(
-            profile=profile,
+            profiles=self.profiles,
             max_links=self.max_links,
             fingerprint=self.trap_guard is not None and response.request is not None,
             resources_article=planner is not None and planner.wanted_for(article=True),
@@ -493,14 +477,14 @@ class NewsSpider(scrapy.Spider):
         own, pagers, content = found.own, found.pagers, found.content
         titles = found.titles
         fresh = self.recheck is None or self.recheck.listing_fresh(
-            [u for u in content if self._article_link(u)], titles
+            [u for u in content if self._article_link(u, found)], titles
         )
         # A pager page that shows nothing its previous page did not (an endless ``?page=N``
         # or a page number past the end) ends that pager.
         fingerprint = sorted({_crc(u) for u in content})
         exhausted = pages > 0 and set(fingerprint) <= set(response.meta.get("listed") or [])
         for url in pagers:
-            if not self._admit(url):
+            if not self._admit(url, found):
                 continue
             if exhausted:
                 self.crawler.stats.inc_value("news/dropped/pagination_repeat")
@@ -516,17 +500,14 @@ class NewsSpider(scrapy.Spider):
             else:
                 self.crawler.stats.inc_value("news/dropped/pagination_cap")
         for url in content:
-            if not self._admit(url):
+            if not self._admit(url, found):
                 continue
             if hops >= self.max_hops:
                 self.crawler.stats.inc_value("news/dropped/hops")
                 continue
             if not self._wanted(url, title=titles.get(url), hops=hops + 1):
                 continue
-            profile = self._profile_for(url)
-            article = profile.is_article_url(url) if profile else None
-            if article is None:
-                article = looks_like_article_url(url)
+            article = self._article_link(url, found)
             yield from self._gate(
                 self._request(
                     url,
@@ -537,18 +518,27 @@ class NewsSpider(scrapy.Spider):
                 )
             )
 
-    def _article_link(self, url: str) -> bool:
+    def _article_link(self, url: str, found: PageAnalysis | None = None) -> bool:
         """Does a link look like an article (profile patterns, else the URL's shape)?"""
-        profile = self._profile_for(url)
-        article = profile.is_article_url(url) if profile else None
-        return looks_like_article_url(url) if article is None else article
+        verdict = found.verdicts.get(url) if found is not None else None
+        return verdict[1] if verdict is not None else article_link(url, self._profile_for(url))
 
     def _on_site(self, url: str) -> bool:
         """In the crawl's scope: one of its origins (scheme, host, port)."""
-        return self.scope.allows(url)
+        return self._refusal(url) is None
+
+    def _refusal(self, url: str) -> str | None:
+        """The scope's refusal, memoised per origin (``scheme://netloc``, which decides it)."""
+        key = url.split("/", 3)
+        origin = "/".join(key[:3])
+        if origin not in self._refusals:
+            if len(self._refusals) >= 1 << 14:
+                self._refusals.clear()
+            self._refusals[origin] = self.scope.refusal(url)
+        return self._refusals[origin]
 
     def _count_refusal(self, url: str) -> None:
-        reason = self.scope.refusal(url) or "offsite"
+        reason = self._refusal(url) or "offsite"
         key = "offsite" if reason == "offsite" else f"scope_{reason}"
         self.crawler.stats.inc_value(f"news/dropped/{key}")
 
@@ -559,19 +549,15 @@ class NewsSpider(scrapy.Spider):
             logger.info("Cap reached: %s", what)
         stats.inc_value(f"news/caps/{name}")
 
-    def _admit(self, url: str) -> bool:
+    def _admit(self, url: str, found: PageAnalysis | None = None) -> bool:
         """Keep a link? In scope, not denied, not a file (the trap guard comes after)."""
-        stats = self.crawler.stats
         if not self._on_site(url):
             self._count_refusal(url)
             return False
-        path = urlsplit(url).path.lower()
-        if path.endswith(_SKIP_EXTENSIONS):
-            stats.inc_value("news/dropped/not_page")
-            return False
-        profile = self._profile_for(url)
-        if profile and profile.is_denied(url):
-            stats.inc_value("news/dropped/denied")
+        verdict = found.verdicts.get(url) if found is not None else None
+        reason = verdict[0] if verdict is not None else link_refusal(url, self._profile_for(url))
+        if reason is not None:
+            self.crawler.stats.inc_value(f"news/dropped/{reason}")
             return False
         return True
 

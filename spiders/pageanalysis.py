@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
@@ -33,7 +34,7 @@ from spiders.discovery import strip_session
 from spiders.pageresources import ResourceLink, html_resources
 from spiders.trapguard import EMPTY, fingerprint
 from vnnews.pagekind import is_article_page, looks_like_article_url
-from vnnews.profiles import SiteProfile
+from vnnews.profiles import ProfileRegistry, SiteProfile
 from vnnews.urlcanon import canonicalize_url, fold_variant, is_template_canonical
 
 _PAGINATION = re.compile(
@@ -42,6 +43,26 @@ _PAGINATION = re.compile(
 _NEXT_XPATH = (
     '//a[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
     ' | //link[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
+)
+#: links to files, not pages (never followed as pages)
+SKIP_EXTENSIONS = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".svg",
+    ".pdf",
+    ".mp4",
+    ".mp3",
+    ".zip",
+    ".css",
+    ".js",
+    ".ico",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
 )
 _FEED_XPATH = '//link[@rel="alternate"][contains(@type,"rss") or contains(@type,"atom")]/@href'
 # A print variant in the path or query: never folded by URL (``/print/123`` is not ``/123``).
@@ -65,12 +86,45 @@ def is_pagination(url: str) -> bool:
     return bool(_PAGINATION.search(url)) and not looks_like_article_url(url)
 
 
+def link_refusal(url: str, profile: SiteProfile | None) -> str | None:
+    """Why a link (in the crawl's scope) is not followed as a page: ``not_page`` (a file),
+    ``denied`` (the profile's deny patterns); None to follow it."""
+    if urlsplit(url).path.lower().endswith(SKIP_EXTENSIONS):
+        return "not_page"
+    if profile and profile.is_denied(url):
+        return "denied"
+    return None
+
+
+def article_link(url: str, profile: SiteProfile | None) -> bool:
+    """Does a link look like an article (profile patterns, else the URL's shape)?"""
+    article = profile.is_article_url(url) if profile else None
+    return looks_like_article_url(url) if article is None else article
+
+
+@functools.lru_cache(maxsize=8)
+def _registry(dirs: tuple[str, ...]) -> ProfileRegistry:
+    return ProfileRegistry.load(dirs)
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Which site profile a URL has: the crawl's own (``-a site=``), else the one whose hosts
+    match (the registry is loaded once per process from ``NEWS_PROFILE_DIRS``)."""
+
+    site: str | None
+    dirs: tuple[str, ...]
+
+    def for_url(self, url: str) -> SiteProfile | None:
+        registry = _registry(self.dirs)
+        return registry.get(self.site) if self.site else registry.for_url(url)
+
+
 @dataclass(frozen=True)
 class ExtractArgs:
     """What :func:`extraction.article.extract_page` needs besides the body and URL."""
 
     fetched_at: datetime
-    profile: SiteProfile | None
     hints: dict[str, Any]
     headers: dict[str, list[str]]
 
@@ -79,8 +133,8 @@ class ExtractArgs:
 class PageRules:
     """What the spider knows that the analysis needs (small and picklable)."""
 
-    #: the site profile of the page's URL (decides article pages by URL when it can)
-    profile: SiteProfile | None
+    #: the site profiles (the page's decides article pages by URL when it can)
+    profiles: Profiles
     #: NEWS_MAX_LINKS_PER_PAGE: ``<a>`` elements read per page
     max_links: int
     #: the trap guard's fingerprint of the page's text is wanted
@@ -116,6 +170,9 @@ class PageAnalysis:
     #: the page had more than ``max_links`` links (the rest were not read)
     links_capped: bool = False
     titles: dict[str, str] = field(default_factory=dict)
+    #: per pager and content link: why it is not followed as a page (``link_refusal``; scope
+    #: is the spider's to check) and whether it looks like an article (``article_link``)
+    verdicts: dict[str, tuple[str | None, bool]] = field(default_factory=dict)
     extraction: ExtractOutcome | None = None
 
 
@@ -135,7 +192,8 @@ def analyse_page(body: bytes, url: str, encoding: str, rules: PageRules) -> Page
     if rules.fingerprint:
         found.fingerprint = fingerprint(tree.text_content())
     found.feeds = [str(href) for href in tree.xpath(_FEED_XPATH)]
-    decided = rules.profile.is_article_url(url) if rules.profile else None
+    profile = rules.profiles.for_url(url)
+    decided = profile.is_article_url(url) if profile else None
     found.article = is_article_page(tree, url) if decided is None else decided
     found.own_canonical = canonicalize_url(url)
     hrefs = tree.xpath('//link[@rel="canonical"]/@href')
@@ -152,13 +210,16 @@ def analyse_page(body: bytes, url: str, encoding: str, rules: PageRules) -> Page
     found.pagers, found.content = sorted(pagers), sorted(urls - pagers)
     if rules.titles:
         found.titles = link_titles(tree)
+    for link in (*found.pagers, *found.content):
+        link_profile = rules.profiles.for_url(link)
+        found.verdicts[link] = (link_refusal(link, link_profile), article_link(link, link_profile))
     if found.article and rules.extract is not None and not _folds_elsewhere(found):
         args = rules.extract
         found.extraction = extract_outcome(
             body,
             url,
             fetched_at=args.fetched_at,
-            profile=args.profile,
+            profile=profile,
             hints=args.hints,
             headers=args.headers,
             encoding=encoding,
