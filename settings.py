@@ -158,6 +158,11 @@ JSONL_PREFIX = "articles"
 # fsync after every line: survives a power cut, costs a disk flush per record.
 JSONL_FSYNC = False
 
+# --- Crash-safety tests only (vnnews.crashpoint; docs/reliability.md) -------------------
+# "POINT:N" makes the crawl SIGKILL itself the N-th time it reaches POINT (warc, warc-close,
+# cdxj, json, json-commit, commit), so tests/test_kills.py can kill it mid-write. Leave empty.
+ARCHIVE_TEST_KILL_AT = ""
+
 # --- Start-up checks, exit codes and logs (vnnews.config, spiders.guard; docs/settings.md) ---
 # Every setting is checked against vnnews.config.SPEC before a crawl starts (exit code 2 and
 # one line naming the setting); the guard also checks that ARCHIVE_DIR can be written and the
@@ -176,6 +181,25 @@ EXTENSIONS = {
 LOG_FORMATTER = "pipelines.logformatter.ItemLogFormatter"
 # A dropped page (unchanged text, not an article) is one INFO line; the run summary counts them.
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
+
+# --- Distributed crawling (spiders/distributed; docs/distributed.md) -----------------------
+# One switch: a Redis URL here (-s REDIS_URL=redis://host:6379/0) makes this crawl one worker of
+# a shared crawl: scrapy-redis queue and dupefilter with leases, dedup index in Redis.
+ADDONS = {"spiders.distributed.addon.DistributedAddon": 0}
+REDIS_URL = ""
+# Keys are {REDIS_KEY_PREFIX}crawl:{crawl id}:...; the crawl id is REDIS_CRAWL_ID, else the
+# site profile's name, else the start hosts, so workers started with one command share a crawl.
+REDIS_KEY_PREFIX = "vnnews:"
+REDIS_CRAWL_ID = ""
+# Seconds between a worker's heartbeats; a worker silent for REDIS_WORKER_TIMEOUT is dead and
+# its leased requests go back into the queue for the others.
+REDIS_HEARTBEAT_INTERVAL = 5.0
+REDIS_WORKER_TIMEOUT = 60.0
+# A worker exits (reason "finished") once the shared queue is empty and nobody holds a lease
+# for this many seconds.
+REDIS_IDLE_CLOSE = 10.0
+# Only push the start requests into Redis and exit (`scrapy distributed seed`).
+REDIS_SEED_ONLY = False
 
 # --- Incremental re-crawls (archive.recheck, spiders.incremental; docs/scheduling.md) ---------
 # An archived article is fetched again only when a discovery source says it changed (a sitemap
@@ -257,25 +281,6 @@ EXTENSIONS = {
 }
 # Shows the run report every extracted record, before dedup drops those already recorded.
 ITEM_PIPELINES = {**ITEM_PIPELINES, "monitoring.observe.ExtractedRecordObserver": 400}
-
-# --- Distributed crawling (spiders/distributed; docs/distributed.md) -----------------------
-# One switch: a Redis URL here (-s REDIS_URL=redis://host:6379/0) makes this crawl one worker of
-# a shared crawl: scrapy-redis queue and dupefilter with leases, dedup index in Redis.
-ADDONS = {"spiders.distributed.addon.DistributedAddon": 0}
-REDIS_URL = ""
-# Keys are {REDIS_KEY_PREFIX}crawl:{crawl id}:...; the crawl id is REDIS_CRAWL_ID, else the
-# site profile's name, else the start hosts, so workers started with one command share a crawl.
-REDIS_KEY_PREFIX = "vnnews:"
-REDIS_CRAWL_ID = ""
-# Seconds between a worker's heartbeats; a worker silent for REDIS_WORKER_TIMEOUT is dead and
-# its leased requests go back into the queue for the others.
-REDIS_HEARTBEAT_INTERVAL = 5.0
-REDIS_WORKER_TIMEOUT = 60.0
-# A worker exits (reason "finished") once the shared queue is empty and nobody holds a lease
-# for this many seconds.
-REDIS_IDLE_CLOSE = 10.0
-# Only push the start requests into Redis and exit (`scrapy distributed seed`).
-REDIS_SEED_ONLY = False
 
 # --- Page resources (spiders.resources; docs/replay.md) ------------------------------------------
 # Article pages are archived with what they need to render: images (src, srcset, lazy data-src /

@@ -47,6 +47,7 @@ import surt  # type: ignore[import-untyped]
 
 from archive.reader import ArchiveRecord, Stats, iter_records, warc_timestamp
 from archive.recordbuilder import PROFILE_NOT_MODIFIED
+from vnnews import crashpoint
 from vnnews.paths import ArchivePaths
 
 logger = logging.getLogger(__name__)
@@ -238,6 +239,7 @@ def _rewrite(index_path: Path, new_lines: list[str], replace: str) -> None:
             else:
                 out.writelines(ln + "\n" for ln in merge_lines((), new_lines, replace))
             out.flush()
+            crashpoint.die_if("cdxj")  # tests only: the new index written, not yet in place
             os.fsync(out.fileno())
         os.replace(tmp_name, index_path)
     except BaseException:

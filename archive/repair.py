@@ -5,6 +5,10 @@ counts when it inflates cleanly and holds exactly one complete WARC record. The 
 after the last good member and renamed (``.open`` dropped), or removed when nothing in it is
 valid. Files whose writer still runs are left alone: another process's by its PID, this
 process's by :data:`LIVE_FILES`, which :class:`archive.warcwriter.WarcFileWriter` keeps up to date.
+
+The CDXJ index is brought back in step by :func:`repair_index`: a WARC file closed by a run
+that was killed (or hit a full disk) before its CDXJ update is indexed at the next start, and
+temporary index files of dead processes are removed.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import logging
 import os
 import socket
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vnnews.paths import OPEN_SUFFIX, WARC_SUFFIX
+from vnnews.paths import OPEN_SUFFIX, WARC_SUFFIX, ArchivePaths
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +85,7 @@ def _owner_alive(path: Path) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():  # ours: live if a writer of this process has it open
         return str(path) in LIVE_FILES
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return _pid_alive(pid)
 
 
 def repair_open_file(path: Path, stats: Any = None) -> Path | None:
@@ -135,3 +134,68 @@ def repair_open_files(warc_dir: Path, stats: Any = None) -> list[Path]:
         if final is not None:
             repaired.append(final)
     return repaired
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def unindexed_files(paths: ArchivePaths) -> list[Path]:
+    """Closed WARC files that may be missing from the CDXJ index.
+
+    The index is replaced after every file it takes in, so a closed file written after the
+    index was last replaced (or every closed file, when there is no index) was closed by a
+    run that stopped before indexing it: killed between the rename and the CDXJ update, or
+    the update failed (full disk). Indexing a file again is harmless (``update_index``
+    replaces its lines)."""
+    files = paths.warc_files()
+    try:
+        indexed_at = paths.cdxj.stat().st_mtime_ns
+    except FileNotFoundError:
+        return files
+    return [f for f in files if f.stat().st_mtime_ns >= indexed_at]
+
+
+def remove_stale_index_temps(paths: ArchivePaths) -> int:
+    """Remove temporary CDXJ files (``.index-PID-*.tmp``) left by dead processes."""
+    removed = 0
+    if not paths.index_dir.is_dir():
+        return 0
+    for tmp in paths.index_dir.glob(".index-*.tmp"):
+        pid = tmp.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def repair_index(paths: ArchivePaths, index_file: Callable[[Path], None]) -> list[Path]:
+    """Bring the CDXJ index in step with the closed WARC files at start-up.
+
+    ``index_file`` merges one file into the index (``archive.cdxj.update_index``). Returns
+    the files indexed; a failure is logged and left for the next start."""
+    removed = remove_stale_index_temps(paths)
+    if removed:
+        logger.warning("Removed %d temporary CDXJ file(s) left by an interrupted run", removed)
+    done = []
+    for path in unindexed_files(paths):
+        try:
+            index_file(path)
+        except Exception as exc:  # the crawl can go on; the next start tries again
+            logger.warning("Could not index %s in the CDXJ index: %s", path.name, exc)
+            continue
+        done.append(path)
+    if done:
+        logger.warning(
+            "Indexed %d WARC file(s) an interrupted run closed but did not index: %s",
+            len(done),
+            ", ".join(p.name for p in done),
+        )
+    return done

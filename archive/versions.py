@@ -13,12 +13,25 @@ capture order:
 with items still in flight); :class:`VersionLedger` applies it in memory to a whole set of
 records (``scrapy reprocess``). Both take the key from :func:`version_key` and the numbers
 from :func:`next_version`.
+
+A version is *committed* (stored in the dedup index, :func:`commit_version`) only once its
+JSON line is written, and a JSON line is kept only once its version is committed: the JSON
+output (``pipelines.jsonlines``) commits right after writing the line and cuts the line off
+again when the commit fails; the lines of a file left by a killed run are committed
+(:func:`commit_versions`) before the file is closed at the next start. So a version is in
+the index if and only if its record is in the output, whatever moment a run is killed at.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archive.dedupindex import ArticleVersion, DedupIndex
+
+logger = logging.getLogger(__name__)
 
 
 def version_key(record: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -29,6 +42,42 @@ def version_key(record: Mapping[str, Any]) -> tuple[str, str] | None:
     if not canonical or not digest:
         return None
     return str(canonical), str(digest)
+
+
+def commit_version(index: DedupIndex, record: Mapping[str, Any]) -> ArticleVersion | None:
+    """Store ``record``'s version in ``index`` (idempotent: a text already stored keeps its
+    number). None when the record carries no numbered version (dedup off, no key). A number
+    other than the record's (another crawler stored a version meanwhile) is logged."""
+    key = version_key(record)
+    if key is None or record.get("version") is None or not record.get("id"):
+        return None
+    stored = index.add_version(key[0], key[1], str(record["id"]))
+    if stored.version != record.get("version"):
+        logger.warning(
+            "Version of %s stored as %d, record says %s (concurrent writer?)",
+            key[0],
+            stored.version,
+            record.get("version"),
+        )
+    return stored
+
+
+def is_committed(index: DedupIndex, record: Mapping[str, Any]) -> bool:
+    """Whether ``record``'s text is already stored as a version of its article."""
+    key = version_key(record)
+    return key is not None and index.find_version(*key) is not None
+
+
+def commit_versions(index: DedupIndex, records: Iterable[Mapping[str, Any]]) -> int:
+    """Commit the versions of ``records`` (in order) not yet in ``index``; returns how many
+    were missing (the JSON lines of a run killed between a line and its commit)."""
+    missing = 0
+    for record in records:
+        if record.get("version") is None or is_committed(index, record):
+            continue
+        if commit_version(index, record) is not None:
+            missing += 1
+    return missing
 
 
 def next_version(latest: tuple[int, str | None] | None) -> tuple[int, str | None]:

@@ -33,6 +33,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive.recordbuilder import build_metadata, build_warcinfo, warc_date
 from archive.repair import LIVE_FILES, repair_open_files
+from vnnews import crashpoint
 from vnnews.paths import OPEN_SUFFIX, WARC_SUFFIX
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,9 @@ class WarcFileWriter:
             name = self._new_name()
             path = self.warc_dir / name
             try:
-                self._file = open(str(path) + OPEN_SUFFIX, "xb")  # noqa: SIM115 - see close()
+                # unbuffered: a failed write (full disk) is cut back in _write_one, never left
+                # half in a buffer to be flushed later
+                self._file = open(str(path) + OPEN_SUFFIX, "xb", buffering=0)  # noqa: SIM115
             except FileExistsError:
                 continue
             break
@@ -147,6 +150,7 @@ class WarcFileWriter:
             out.close()
             os.replace(str(path) + OPEN_SUFFIX, path)
             LIVE_FILES.discard(str(path) + OPEN_SUFFIX)
+            crashpoint.die_if("warc-close")  # tests only: renamed, not yet indexed
             self.closed_files.append(path)
         logger.info("Closed WARC file %s", path)
         self._run_close_hooks(path)
@@ -171,7 +175,16 @@ class WarcFileWriter:
 
     def _write_one(self, out: BinaryIO, member: bytes) -> tuple[int, int]:
         offset = out.tell()
-        out.write(member)
+        crashpoint.die_halfway("warc", out, member)  # tests only: killed mid-record
+        try:
+            view = memoryview(member)
+            while view:  # a raw write may be short
+                view = view[out.write(view) or 0 :]
+        except OSError:
+            # full disk, I/O error: cut the partial record off so the file stays valid
+            out.truncate(offset)
+            out.seek(offset)
+            raise
         self._inc("archive/records")
         self._inc("archive/bytes", len(member))
         return offset, len(member)

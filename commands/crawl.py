@@ -12,19 +12,31 @@ back end failed mid-run, interrupted). Scrapyd runs this same command.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import sys
 import traceback
-from typing import NoReturn
+from typing import Any, NoReturn, cast
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
 from scrapy.utils.conf import arglist_to_dict
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
+from archive.neardup import NearDupConfigError, open_neardup_index
 from monitoring.runreport import drift_exit_code
+from spiders.distributed.addon import DistributedAddon, DistributedModeError
+from spiders.distributed.scheduler import connect
+from spiders.guard import is_storage_error, one_line
 from spiders.news import NewsSpider, check_arguments
 from vnnews.config import SettingError, check_archive_dir, check_redis, unknown_names, validate
 from vnnews.outcome import ARCHIVE_UNWRITABLE, BAD_SETTINGS, DEDUP_UNAVAILABLE, exit_code
+from vnnews.paths import ArchivePaths
 from vnnews.profiles import ProfileError, ProfileRegistry
+
+logger = logging.getLogger(__name__)
 
 
 def fail(message: str, code: int, debug: bool = False) -> NoReturn:
@@ -33,6 +45,40 @@ def fail(message: str, code: int, debug: bool = False) -> NoReturn:
         traceback.print_exc()
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+def check_neardup_index(settings: BaseSettings) -> None:
+    """An existing near-duplicate index built with other ``NEARDUP_*`` values is refused
+    (:class:`NearDupConfigError`) here, before start-up, not from inside the running crawl."""
+    if not settings.getbool("NEARDUP_ENABLED"):
+        return
+    backend = str(settings.get("DEDUP_BACKEND")).lower()
+    if backend == "sqlite" and not ArchivePaths.of(settings.get("ARCHIVE_DIR")).neardup_db.exists():
+        return  # nothing built yet: the crawl creates it with these settings
+    open_neardup_index(settings).close()
+
+
+def _catch(started: Any) -> list[BaseException]:
+    """The exception a crawl's start-up ended with (filled in once the reactor ran), taken
+    from Scrapy's Deferred or asyncio task so it is reported in one line, not as an
+    unretrieved-exception traceback."""
+    failed: list[BaseException] = []
+    if isinstance(started, Deferred):
+
+        def keep(failure: Failure) -> None:
+            if failure.value is not None:
+                failed.append(failure.value)
+            logger.debug("Crawl failed: %s", failure.value)
+
+        started.addErrback(keep)
+    elif isinstance(started, asyncio.Future):
+
+        def done(task: asyncio.Future[Any]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                failed.append(cast(BaseException, task.exception()))
+
+        started.add_done_callback(done)
+    return failed
 
 
 class Command(ScrapyCrawlCommand):
@@ -58,11 +104,25 @@ class Command(ScrapyCrawlCommand):
             check_archive_dir(settings)
         except SettingError as exc:
             fail(str(exc), ARCHIVE_UNWRITABLE, debug)
+        if settings.get("REDIS_URL"):  # a distributed worker: check what the add-on will set
+            settings = settings.copy()
+            try:
+                DistributedAddon().update_settings(settings)
+            except DistributedModeError as exc:
+                fail(str(exc), BAD_SETTINGS, debug)
+            try:
+                connect(settings["REDIS_URL"]).close()
+            except RuntimeError as exc:
+                fail(str(exc), DEDUP_UNAVAILABLE, debug)
         if settings.getbool("DEDUP_ENABLED") and settings.get("DEDUP_BACKEND").lower() == "redis":
             try:
                 check_redis(settings)
             except SettingError as exc:
                 fail(str(exc), DEDUP_UNAVAILABLE, debug)
+        try:
+            check_neardup_index(settings)
+        except NearDupConfigError as exc:
+            fail(str(exc), BAD_SETTINGS, debug)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -70,9 +130,15 @@ class Command(ScrapyCrawlCommand):
             return
         assert self.crawler_process is not None
         crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
+        failed = _catch(self.crawler_process.crawl(crawler, **opts.spargs))
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
+        if failed and is_storage_error(failed[0]):  # e.g. a full disk while opening indexes
+            print(f"error: cannot write the archive: {one_line(failed[0])}", file=sys.stderr)
+            self.exitcode = ARCHIVE_UNWRITABLE
+            return
+        if failed or self.crawler_process.bootstrap_failed:
+            if failed:
+                print(f"error: the crawl could not start: {one_line(failed[0])}", file=sys.stderr)
             self.exitcode = 1
             return
         stats = crawler.stats.get_stats() if crawler.stats is not None else {}

@@ -49,6 +49,12 @@ class Command(ScrapyCommand):
         parser.add_argument("--wait", type=float, default=60.0, help="drain: seconds to wait")
         parser.add_argument("--json", action="store_true", help="status: print JSON")
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if not opts.loglevel:  # settings.py's INFO would print Scrapy's banner before the answer
+            self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1 or args[0] not in ACTIONS:
@@ -79,10 +85,11 @@ class Command(ScrapyCommand):
         with tempfile.TemporaryDirectory(prefix="vnnews-seed-") as scratch:
             # A seed fetches nothing; whatever the archive components open goes to scratch.
             self.settings.set("ARCHIVE_DIR", scratch, priority="cmdline")
-            self.crawler_process.crawl("news", **spargs)
+            crawler = self.crawler_process.create_crawler("news")
+            self.crawler_process.crawl(crawler, **spargs)
             self.crawler_process.start()
-        stats = next(iter(self.crawler_process.crawlers)).stats if self.crawler_process else None
-        pushed = stats.get_value("scheduler/enqueued/redis", 0) if stats else 0
+        # (crawler_process.crawlers no longer holds a finished crawler: keep our own)
+        pushed = crawler.stats.get_value("scheduler/enqueued/redis", 0) if crawler.stats else 0
         print(f"seeded {pushed} start requests")
 
 

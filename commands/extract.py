@@ -3,7 +3,8 @@
 Prints the article record for one saved page as JSON on stdout (or writes it to
 ``-o``, replaced only once complete), through the very same extraction code the
 crawl uses. A file that is not an HTML page (an image, a PDF, a WARC) is one
-line on stderr and exit code 1.
+line on stderr and exit code 1; a wrong option (``--url`` not an http(s) URL, an
+unknown ``--site``, a ``--fetched-at`` that is not ISO 8601) is one line and exit 2.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -68,13 +70,21 @@ class Command(ScrapyCommand):
             except OutputError as exc:
                 self._fail(str(exc), 2)
                 return
-        try:
+        url = urlsplit(opts.url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            self._fail(f"--url must be the page's http(s) URL, not {opts.url!r}", 2)
+            return
+        try:  # the options: a mistake in them is exit 2, like any command option
             fetched_at = self._fetched_at(opts.fetched_at, path)
             dirs = self.settings.getlist("NEWS_PROFILE_DIRS") if self.settings else []
             registry = ProfileRegistry.load(dirs)
             profile = registry.get(opts.site) if opts.site else registry.for_url(opts.url)
+        except (ProfileError, ValueError) as exc:
+            self._fail(f"cannot extract {path}: {exc}", 2)
+            return
+        try:
             record = extract_article(body, opts.url, fetched_at=fetched_at, profile=profile)
-        except (ProfileError, ValueError, ExtractionError) as exc:
+        except (ValueError, ExtractionError) as exc:
             self._fail(f"cannot extract {path}: {exc}")
             return
         text = json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -47,9 +47,12 @@ from typing import IO, Any
 
 from croniter import croniter
 from scrapy.commands import ScrapyCommand
+from scrapy.utils.conf import arglist_to_dict
+from scrapy.utils.log import configure_logging
 
 from monitoring.history import site_dir
 from spiders.incremental import site_key
+from vnnews.config import SettingError, unknown_names, validate
 from vnnews.durations import parse_duration
 from vnnews.paths import ArchivePaths
 from vnnews.profiles import ProfileError, ProfileRegistry
@@ -383,8 +386,28 @@ def crawl_command(
     return cmd
 
 
+def check_settings(settings: Any, opts: argparse.Namespace, jobs: Sequence[Job]) -> None:
+    """The settings every run will get, checked once here (one line, exit 2), not by each
+    run failing with exit 2 at every slot."""
+    where = ""
+    try:
+        unknown_names(arglist_to_dict(opts.set or []))
+        validate(settings)
+        for job in jobs:
+            where = f"{opts.file} [sites.{job.name}]: " if opts.file else f"{job.name}: "
+            given = dict(job.settings)
+            unknown_names(given)
+            merged = settings.copy()
+            merged.setdict(given, priority="cmdline")
+            validate(merged)
+    except SettingError as exc:
+        print(f"error: {where}{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 class Command(ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False  # each run is its own process; logging is set up in run
 
     def syntax(self) -> str:
         return "[--file schedule.toml] [--site NAME ...] [-s NAME=VALUE ...]"
@@ -429,6 +452,8 @@ class Command(ScrapyCommand):
                 file=sys.stderr,
             )
             raise SystemExit(2)
+        check_settings(self.settings, opts, jobs)
+        configure_logging(self.settings)  # LOG_LEVEL, LOG_FILE…, without Scrapy's banner
         archive_dir = Path(str(self.settings.get("ARCHIVE_DIR"))).resolve()
         forwarded = [s for s in (opts.set or []) if not s.startswith("ARCHIVE_DIR=")]
         env = dict(os.environ)

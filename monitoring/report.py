@@ -313,7 +313,9 @@ def build_report(
 
 
 def discovery_host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    """The origin a discovery URL belongs to: host and port (the same host on another port
+    is another site, e.g. the sample site served on a new port by each `make demo`)."""
+    return urlsplit(url).netloc.lower()
 
 
 def answered(status: Any) -> bool:

@@ -11,10 +11,14 @@ Items are article record dicts (from the extraction pipeline) with ``canonical_u
 The rule itself is ``archive.versions`` (shared with ``scrapy reprocess``); the index is the
 one ``archive.extension.ArchiveExtension`` opened for the crawl.
 
-A version is committed to the index only once the item has passed every pipeline
-(``item_scraped``), so a crawl killed before the JSON line is written re-emits the
-article on the next run instead of losing it. Items in flight are tracked in memory so
-two copies of one article in the same run (AMP and canonical, say) give one record.
+A version is committed to the index right after its JSON line is written
+(``pipelines.jsonlines``, see ``archive.versions``), or, without JSON output, once the item
+has passed every pipeline (``item_scraped``); so a crawl killed before the line is written
+re-emits the article on the next run instead of losing it, and one killed after it does not
+write it twice. Items of one article are numbered one at a time: a second item of an article
+with an item still in flight (AMP and canonical copies, two versions) waits until the first
+was written or dropped, then is judged against the index, so two copies give one record and
+a copy is never dropped in favour of one that then fails.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from archive.dedupindex import DedupIndex
 from archive.extension import ArchiveExtension
-from archive.versions import next_version, version_key
+from archive.versions import commit_version, is_committed, next_version, version_key
 from extraction.article import record_id
 
 if TYPE_CHECKING:
@@ -52,8 +58,8 @@ class DedupPipeline:
     def __init__(self, crawler: Crawler, index: DedupIndex) -> None:
         self.crawler = crawler
         self.index = index
-        self.pending: dict[tuple[str, str], dict[str, Any]] = {}
-        self.pending_versions: dict[str, int] = {}
+        # canonical URL -> (the item of that article being numbered or written, who waits)
+        self.in_flight: dict[str, tuple[Any, list[Deferred[None]]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -89,24 +95,21 @@ class DedupPipeline:
         revisit = bool(warc.get("revisit"))
         if warc:
             item["warc"] = {k: warc[k] for k in WARC_FIELDS if k in warc}
-        if key in self.pending:  # the same text is in flight: one record is enough
-            self._drop(canonical, digest, revisit)
-        self.pending[key] = item  # reserve before awaiting, so a twin waits on us
+        while (held := self.in_flight.get(canonical)) is not None:
+            waiter: Deferred[None] = Deferred()
+            held[1].append(waiter)  # fired when that item is written or dropped
+            await maybe_deferred_to_future(waiter)
+        self.in_flight[canonical] = (item, [])
         try:
             if await run_in_thread(self.index.find_version, *key) is not None:
-                self._release(item)
                 self._drop(canonical, digest, revisit)
             latest = await run_in_thread(self.index.latest_version, canonical)
-        except DropItem:
-            raise
-        except Exception:
+        except BaseException:
             self._release(item)
             raise
-        number = max(latest.version if latest else 0, self.pending_versions.get(canonical, 0))
-        newest = (number, self._previous(canonical, number, latest)) if number else None
+        newest = (latest.version, latest.record_id) if latest else None
         item["version"], item["previous"] = next_version(newest)
-        self.pending_versions[canonical] = item["version"]
-        self._inc("dedup/new_versions" if number else "dedup/new_articles")
+        self._inc("dedup/new_versions" if latest else "dedup/new_articles")
         return item
 
     def _drop(self, canonical: str, digest: str, revisit: bool) -> NoReturn:
@@ -114,34 +117,35 @@ class DedupPipeline:
         kind = KnownRevisit if revisit else UnchangedText
         raise kind(f"article text already recorded: {canonical} ({digest})")
 
-    def _previous(self, canonical: str, number: int, latest: Any) -> str | None:
-        """Id of version ``number``: in flight in this run, or the latest stored one."""
-        for (c, _), other in self.pending.items():
-            if c == canonical and other.get("version") == number:
-                return str(other["id"])
-        return str(latest.record_id) if latest else None
-
-    def _release(self, item: Any) -> tuple[str, str] | None:
+    def _release(self, item: Any) -> bool:
+        """Let the next item of ``item``'s article go on; False if ``item`` held nothing."""
         key = version_key(item) if isinstance(item, dict) else None
-        if key is None or self.pending.get(key) is not item:
-            return None
-        del self.pending[key]
-        if not any(c == key[0] for c, _ in self.pending):
-            self.pending_versions.pop(key[0], None)
-        return key
+        held = self.in_flight.get(key[0]) if key is not None else None
+        if key is None or held is None or held[0] is not item:
+            return False
+        del self.in_flight[key[0]]
+        for waiter in held[1]:
+            waiter.callback(None)
+        return True
 
     def _item_scraped(self, item: Any) -> None:
-        key = self._release(item)
-        if key is not None:
-            stored = self.index.add_version(key[0], key[1], item["id"])
-            if stored.version != item.get("version"):
-                logger.warning(
-                    "Version of %s stored as %d, record says %s (concurrent writer?)",
-                    key[0],
-                    stored.version,
-                    item.get("version"),
-                )
-                self._inc("dedup/version_conflicts")
+        key = version_key(item) if isinstance(item, dict) else None
+        held = self.in_flight.get(key[0]) if key is not None else None
+        if held is None or held[0] is not item:
+            return
+        # the JSON output committed the version after writing the line; without JSON output
+        # (or a later pipeline writing elsewhere) it is committed here, before the next item
+        # of the article is let through
+        try:
+            if not is_committed(self.index, item):
+                stored = commit_version(self.index, item)
+                if stored is not None and stored.version != item.get("version"):
+                    self._inc("dedup/version_conflicts")
+        except Exception as exc:
+            self._inc("dedup/commit_errors")
+            logger.error("Could not commit the version of %s: %s", item.get("url"), exc)
+        finally:
+            self._release(item)
 
     def _item_dropped(self, item: Any) -> None:
         self._release(item)

@@ -22,6 +22,6 @@ def test_demo_crawls_the_sample_site_and_prints_a_summary(tmp_path: Path) -> Non
     assert "Articles archived: 27" in out
     assert "WARC files: 1" in out and "JSON Lines files: 1" in out
     assert "2021-05-06T09:00:00+07:00  Phục dựng lễ hội đình làng" in out
-    assert "scrapy wayback" in out
+    assert "make wayback ARCHIVE_DIR=" in out
     assert "Traceback" not in done.stderr
     assert list((tmp_path / "data" / "warc").glob("*.warc.gz"))

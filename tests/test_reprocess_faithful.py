@@ -194,6 +194,7 @@ def test_offline_rerun_with_other_arguments_says_why_nothing_came(
     assert len(errors) == 1, done.stderr[-3000:]
     assert crawled.url.removeprefix("http://") in errors[0]
     assert "-a start_urls=" in errors[0]
+    assert done.returncode == 5, done.stderr[-2000:]  # nothing fetched: a cron job sees it
 
 
 def test_files_honour_the_umask(crawled: Crawled, tmp_path: Path) -> None:

@@ -157,6 +157,10 @@ def test_exit_codes_from_stats() -> None:
         "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 2,
     }
     assert exit_code(robots_only)[0] == 0  # forbidden by robots.txt is not a failure
+    cache_only = {**robots_only, "httpcache/ignore": 2}  # offline re-run: nothing archived
+    code, message = exit_code(cache_only)
+    assert code == 5 and "HTTP cache" in message
+    assert exit_code({**cache_only, "downloader/response_count": 1})[0] == 0
     assert exit_code({"finish_reason": "shutdown", "downloader/response_count": 1})[0] == 6
 
 

@@ -43,7 +43,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 
 def read_records(archive: Path) -> list[dict[str, object]]:
-    records = []
+    records: list[dict[str, object]] = []
     for path in sorted((archive / "json").glob("*.jsonl")):
         with open(path, encoding="utf-8") as f:
             records.extend(json.loads(line) for line in f if line.strip())
@@ -96,13 +96,17 @@ def main() -> int:
     if crawl.returncode != 0:
         print(f"error: the crawl exited with {crawl.returncode}", file=sys.stderr)
         return crawl.returncode
-    records = read_records(archive)
+    archived = read_records(archive)
+    # this crawl's records: an archive used before holds the sample site of other runs too
+    # (another port each time), and other sites
+    records = [r for r in archived if str(r.get("url", "")).startswith(f"{url}/")]
     warcs = sorted((archive / "warc").glob("*.warc.gz"))
     jsons = sorted((archive / "json").glob("*.jsonl"))
     counts = count_warc_records(archive)
     print()
     print("=" * 72)
-    print(f"Articles archived: {len(records)}")
+    also = f"  ({len(archived)} in the archive)" if len(archived) != len(records) else ""
+    print(f"Articles archived: {len(records)}{also}")
     print(f"WARC files: {len(warcs)}  ({', '.join(f'{n} {t}' for t, n in sorted(counts.items()))})")
     for path in warcs:
         print(f"  {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
@@ -115,7 +119,7 @@ def main() -> int:
     print("\nLook at the results:")
     print(f"  head -c 2000 {jsons[0] if jsons else archive / 'json/*.jsonl'}")
     print(f"  .venv/bin/warcio index {warcs[0] if warcs else archive / 'warc/*.warc.gz'}")
-    print(f"  .venv/bin/scrapy wayback -s ARCHIVE_DIR={archive}   # browse the captures in pywb")
+    print(f"  make wayback ARCHIVE_DIR={archive}   # installs pywb, then browse the captures in it")
     print(
         f"  .venv/bin/scrapy crawl news -a site=nhandan -a start_urls={url}/ -s ARCHIVE_DIR=rerun"
         " -s HTTPCACHE_ENABLED=1 -s HTTPCACHE_STORAGE=archive.httpcache.WarcCacheStorage"

@@ -395,6 +395,12 @@ SPEC: tuple[Setting, ...] = (
     S("JSONL_PREFIX", "str", "first part of each JSON Lines file name", filename_safe=True),
     S("JSONL_FSYNC", "bool", "fsync after every JSON line (slower, survives power loss)"),
     S(
+        "ARCHIVE_TEST_KILL_AT",
+        "str",
+        "tests only: POINT:N, SIGKILL the crawl at the N-th write of POINT (vnnews.crashpoint)",
+        optional=True,
+    ),
+    S(
         "DEFAULT_DROPITEM_LOG_LEVEL",
         "choice",
         "log level of the one line per dropped page",

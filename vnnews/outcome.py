@@ -41,7 +41,8 @@ EXIT_CODES: dict[int, tuple[str, str]] = {
     ),
     NOTHING_FETCHED: (
         "nothing fetched",
-        "every request failed (no network, DNS failure, connection refused): no response at all",
+        "every request failed (no network, DNS failure, connection refused), or an offline "
+        "re-run found none of its URLs in the archive: no response at all",
     ),
     INTERRUPTED: (
         "interrupted",
@@ -84,6 +85,13 @@ def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
         return (
             NOTHING_FETCHED,
             f"nothing fetched: all {failures} requests failed ({', '.join(kinds)})",
+        )
+    cache_ignored = int(stats.get("httpcache/ignore") or 0)
+    if responses == 0 and cache_ignored > 0:  # an offline re-run that found nothing archived
+        return (
+            NOTHING_FETCHED,
+            f"nothing fetched: none of the {cache_ignored} requests is in the HTTP cache "
+            "(HTTPCACHE_IGNORE_MISSING)",
         )
     if reason == "shutdown":
         return INTERRUPTED, "the crawl was interrupted before its end"

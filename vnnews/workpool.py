@@ -43,7 +43,9 @@ def watch_parent(crawl_pid: int, interval: float = 1.0) -> None:
     """In each pool worker: exit when the crawl process is gone (e.g. killed with SIGKILL).
 
     Pool workers hold their own queue pipes open, so they never see EOF when the crawl
-    dies; without this they (and the forkserver) would linger after a kill."""
+    dies; without this they (and the forkserver) would linger after a kill. A killed crawl
+    its parent has not reaped yet is a zombie, which ``kill(pid, 0)`` still finds: that counts
+    as gone too (else a parent reading the crawl's stderr until EOF would wait forever)."""
 
     def watch() -> None:
         while True:
@@ -54,8 +56,19 @@ def watch_parent(crawl_pid: int, interval: float = 1.0) -> None:
                 os._exit(0)
             except PermissionError:
                 pass
+            if _zombie(crawl_pid):
+                os._exit(0)
 
     threading.Thread(target=watch, name="watch-crawl", daemon=True).start()
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited and waits to be reaped (Linux /proc; False elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 class WorkPool:
