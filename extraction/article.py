@@ -189,6 +189,18 @@ def extract_article(
     ).record
 
 
+#: More links than this and a page is a link farm, never an article (a real news article has
+#: a few hundred; reading a link-dense page costs ~100 MB of memory per MB of HTML).
+MAX_LINKS = 20_000
+
+
+def _refuse_link_farm(body: bytes | str) -> None:
+    raw = body.encode("utf-8", "replace") if isinstance(body, str) else body
+    links = raw.count(b"<a ") + raw.count(b"<A ")
+    if links > MAX_LINKS:
+        raise ExtractionError(f"{links} links: a link farm, not an article (limit {MAX_LINKS})")
+
+
 def extract_page(
     body: bytes | str,
     url: str,
@@ -205,6 +217,7 @@ def extract_page(
     is read with a guessed layout (extraction/layouts.py), else the generic path, unless it
     reads like a listing (:func:`vnnews.pagekind.is_article_page`), which raises.
     """
+    _refuse_link_farm(body)
     tree = parse_html(decode_html(body, headers, encoding))
     site = profile.name if profile else None  # a guessed layout (extraction/layouts.py) is no site
     profile = profile or guess_profile(tree, url)

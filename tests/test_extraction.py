@@ -586,3 +586,18 @@ def test_is_standfirst_on_the_element_holding_the_text() -> None:
     assert is_standfirst(tree, "Tóm tắt bài")
     assert not is_standfirst(tree, "Đầu tiên.")  # the first of a run of <p>
     assert not is_standfirst(tree, "Không có trên trang.")  # no element holds it
+
+
+def test_a_link_farm_is_refused_before_it_is_parsed() -> None:
+    """A page with a million links is not read: parsing it would cost gigabytes."""
+    import resource
+
+    from extraction.article import MAX_LINKS, ExtractionError, extract_article
+
+    links = "".join(f'<a href="/p/{i}">tin {i}</a> ' for i in range(MAX_LINKS + 1))
+    page = f"<html><head><title>x</title></head><body><article>{links}</article></body></html>"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ExtractionError, match="link farm"):
+        extract_article(page.encode(), "https://t.vn/x", fetched_at=datetime.now(UTC), profile=None)
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 50_000, f"refusing the page grew memory by {grown_kb} KB"
