@@ -173,6 +173,9 @@ EXTENSIONS = {
     # The one owner of the crawl's archive state (archive.extension): opens the WARC writer,
     # the dedup index and the CDXJ updates, closes them when the spider closes.
     "archive.extension.ArchiveExtension": 100,
+    # The crawl's worker pool (vnnews.workpool, EXTRACT_POOL): the spider reads each HTML page
+    # there (spiders.pageanalysis) and the extraction pipeline extracts what it was not given.
+    "vnnews.workpool.WorkPool": 110,
 }
 # Item log lines name the URL and the reason, never the item (a page's HTML body).
 LOG_FORMATTER = "pipelines.logformatter.ItemLogFormatter"

@@ -1,21 +1,17 @@
 """ExtractionPipeline: a fetched :class:`Page` becomes an article record.
 
 The work itself is :func:`extraction.article.extract_page` (``extract_article``, which
-``scrapy extract`` and ``scrapy reprocess`` call, plus how the record was found). It runs off the
-reactor thread, in a thread pool or (``EXTRACT_POOL = "process"``) in a
-process pool so both cores work while the reactor keeps downloading.
+``scrapy extract`` and ``scrapy reprocess`` call, plus how the record was found). The spider
+has it done in the same worker call that reads the page (:mod:`spiders.pageanalysis`) and hands
+the outcome over on the item (``Page.extraction``); a page that arrives without one (an item
+from elsewhere) is extracted here, in the crawl's worker pool (:mod:`vnnews.workpool`,
+``EXTRACT_POOL``), off the reactor thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import multiprocessing
-import os
-import threading
-import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -25,48 +21,19 @@ from scrapy.exceptions import DropItem
 from archive.extension import ArchiveExtension
 from archive.recordbuilder import article_uri
 from extraction.article import ExtractionError, extract_page
+from extraction.outcome import ExtractFailure
 from pipelines.schema import SCHEMA_VERSION
 from vnnews.config import checked
 from vnnews.items import Page
 from vnnews.profiles import ProfileRegistry, SiteProfile
+from vnnews.workpool import POOLS, WorkPool, run_in, watch_parent
+
+__all__ = ["POOLS", "ExtractionFailed", "ExtractionPipeline", "NotAnArticle", "watch_parent"]
 
 logger = logging.getLogger(__name__)
 
-POOLS = ("thread", "process", "inline")
 # What a record keeps of the capture's location (the WARC middleware's meta has more).
 WARC_FIELDS = ("filename", "offset", "length", "record_id", "payload_digest")
-
-
-def watch_parent(crawl_pid: int, interval: float = 1.0) -> None:
-    """In each pool worker: exit when the crawl process is gone (e.g. killed with SIGKILL).
-
-    Pool workers hold their own queue pipes open, so they never see EOF when the crawl
-    dies; without this they (and the forkserver) would linger after a kill. A killed crawl
-    its parent has not reaped yet is a zombie, which ``kill(pid, 0)`` still finds: that counts
-    as gone too (else a parent reading the crawl's stderr until EOF would wait forever)."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(interval)
-            try:
-                os.kill(crawl_pid, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:
-                pass
-            if _zombie(crawl_pid):
-                os._exit(0)
-
-    threading.Thread(target=watch, name="watch-crawl", daemon=True).start()
-
-
-def _zombie(pid: int) -> bool:
-    """Whether ``pid`` has exited and waits to be reaped (Linux /proc; False elsewhere)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except (OSError, IndexError):
-        return False
 
 
 class NotAnArticle(DropItem):
@@ -82,29 +49,15 @@ class ExtractionPipeline:
         self.crawler = crawler
         settings = crawler.settings
         # a bad value is an error (SettingError), never a silently disabled pipeline
-        self.pool: str = checked(settings, "EXTRACT_POOL")
-        self.workers: int = checked(settings, "EXTRACT_WORKERS")
+        checked(settings, "EXTRACT_POOL")
         self.write_metadata = settings.getbool("EXTRACT_WARC_METADATA")
         self.registry = ProfileRegistry.load(settings.getlist("NEWS_PROFILE_DIRS"))
-        self.executor: Executor | None = None
+        # the crawl's worker pool (None without the extension: extraction runs inline)
+        self.pool: WorkPool | None = crawler.get_extension(WorkPool)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
         return cls(crawler)
-
-    def open_spider(self) -> None:
-        if self.pool == "thread":
-            self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="extract")
-        elif self.pool == "process":
-            ctx = multiprocessing.get_context("forkserver")
-            self.executor = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=watch_parent, initargs=(os.getpid(),)
-            )
-
-    def close_spider(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=False)
-            self.executor = None
 
     def _profile(self, page: Page) -> SiteProfile | None:
         if page.site:
@@ -119,24 +72,38 @@ class ExtractionPipeline:
             return item
         stats = self.crawler.stats
         assert stats is not None
-        job = partial(
-            extract_page,
-            item.body,
-            item.url,
-            fetched_at=item.fetched_at,
-            profile=self._profile(item),
-            hints=item.hints,
-            headers=item.headers,
-            encoding=item.encoding,
-        )
+        outcome = item.extraction
         try:
-            if self.executor is None:
-                found = job()
+            if outcome is None:  # not analysed by the spider: extracted here
+                job = partial(
+                    extract_page,
+                    item.body,
+                    item.url,
+                    fetched_at=item.fetched_at,
+                    profile=self._profile(item),
+                    hints=item.hints,
+                    headers=item.headers,
+                    encoding=item.encoding,
+                )
+                found = await run_in(self.pool, job)
+            elif isinstance(outcome, ExtractFailure):
+                if outcome.not_article:
+                    raise ExtractionError(outcome.message)
+                stats.inc_value("extract/errors")
+                logger.warning(
+                    "Extraction failed for %s: %s: %s",
+                    item.url,
+                    outcome.error_type,
+                    outcome.message,
+                )
+                raise ExtractionFailed(f"extraction failed for {item.url}")
             else:
-                found = await asyncio.get_running_loop().run_in_executor(self.executor, job)
+                found = outcome
         except ExtractionError as exc:
             stats.inc_value("extract/not_article")
             raise NotAnArticle(f"no article at {item.url}: {exc}") from exc
+        except ExtractionFailed:
+            raise
         except Exception as exc:
             stats.inc_value("extract/errors")
             logger.warning("Extraction failed for %s: %s: %s", item.url, type(exc).__name__, exc)

@@ -10,17 +10,14 @@ The spider only discovers and fetches; it never writes files.
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from lxml import html as lxml_html
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
@@ -36,66 +33,44 @@ from spiders.discovery import (
     parse_feed,
     parse_sitemap,
     sniff_kind,
-    strip_session,
 )
 from spiders.incremental import RecheckGate, site_key
+from spiders.pageanalysis import (
+    ExtractArgs,
+    PageAnalysis,
+    PageRules,
+    Profiles,
+    analyse_page,
+    article_link,
+    link_refusal,
+    normalise_link,
+)
 from spiders.resources import ResourcePlanner
 from spiders.scope import Scope
-from spiders.trapguard import EMPTY, TrapGuard, fingerprint
+from spiders.trapguard import EMPTY, TrapGuard
 from vnnews.config import checked
 from vnnews.items import Page
-from vnnews.pagekind import is_article_page, looks_like_article_url
 from vnnews.profiles import ProfileError, ProfileRegistry, SiteProfile
-from vnnews.urlcanon import canonicalize_url, fold_variant, is_template_canonical
+from vnnews.urlcanon import is_template_canonical
+from vnnews.workpool import WorkPool, run_in
 
 logger = logging.getLogger(__name__)
 
-_PAGINATION = re.compile(
-    r"[?&](?:page|p|trang|pg)=\d+|/(?:page|trang|p)[-/]?\d+(?:\.html?)?/?$", re.IGNORECASE
-)
-_NEXT_XPATH = (
-    '//a[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
-    ' | //link[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
-)
-_SKIP_EXTENSIONS = (
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".gif",
-    ".webp",
-    ".svg",
-    ".pdf",
-    ".mp4",
-    ".mp3",
-    ".zip",
-    ".css",
-    ".js",
-    ".ico",
-    ".doc",
-    ".docx",
-    ".xls",
-    ".xlsx",
-)
-
-
-# A print variant in the path or query: never folded by URL (``/print/123`` is not ``/123``).
-_PRINT_MARK = re.compile(r"/print(?:/|$)|[?&](?:print|outputtype|output)=", re.IGNORECASE)
-
-
-# Pages of a site repeat the same navigation and related-article links: canonicalising each
-# href once per crawl (not once per page) keeps link discovery off the reactor's CPU budget.
-@functools.lru_cache(maxsize=1 << 16)
-def _normalise(url: str) -> str:
-    """One URL per page: AMP variants folded (an AMP URL mirrors its article's path by
-    convention), session ids and tracking parameters dropped. Print variants are left as
-    they are: their page declares its article by rel=canonical, and the spider folds them
-    then (guessing ``/print/ID`` -> ``/ID`` invents URLs that do not exist)."""
-    folded = url if _PRINT_MARK.search(url) else fold_variant(url)
-    return canonicalize_url(strip_session(folded))
+# One URL per page (spiders.pageanalysis): memoised, shared with the re-check gate.
+_normalise = normalise_link
 
 
 def _crc(url: str) -> int:
     return zlib.crc32(url.encode("utf-8"))
+
+
+def _extraction_pipeline_on(pipelines: Any) -> bool:
+    """Is the extraction pipeline (pipelines.extract.ExtractionPipeline) enabled?"""
+    return any(
+        getattr(key, "__name__", str(key).rsplit(".", 1)[-1]) == "ExtractionPipeline"
+        and order is not None
+        for key, order in dict(pipelines).items()
+    )
 
 
 def _split_urls(value: str | list[str] | None) -> list[str]:
@@ -143,6 +118,10 @@ class NewsSpider(scrapy.Spider):
         self._sitemaps_followed = 0
         self.recheck: RecheckGate | None = None
         self.resources: ResourcePlanner | None = None
+        self._pool: WorkPool | None = None
+        self._pool_found = False
+        self._refusals: dict[str, str | None] = {}
+        self.extract_in_analysis = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -164,6 +143,11 @@ class NewsSpider(scrapy.Spider):
         except (ProfileError, ValueError) as exc:
             raise ValueError(str(exc)) from None  # bad -a arguments: the crawl cannot start
         self.start_urls = urls
+        # which profile a URL has, for the page analysis (the same rule as _profile_for)
+        self.profiles = Profiles(
+            self.profile.name if self.profile else None,
+            tuple(str(d) for d in settings.getlist("NEWS_PROFILE_DIRS")),
+        )
         # Origins (scheme, host, port): www.x.vn and x.vn are one site, http -> https
         # upgrades on default ports are followed, another port is another origin.
         self.scope = Scope.of(urls)
@@ -185,11 +169,23 @@ class NewsSpider(scrapy.Spider):
         )
         # page resources (images, styles, fonts, scripts, documents): spiders.resources
         self.resources = ResourcePlanner.from_crawler(self.crawler, urls)
+        # HTML pages are read in the crawl's worker pool (vnnews.workpool, found once the
+        # extensions exist), with the article extracted in the same call when the extraction
+        # pipeline is on
+        self.extract_in_analysis = _extraction_pipeline_on(settings.getwithbase("ITEM_PIPELINES"))
         # incremental runs: which archived URLs to fetch again; JOBDIR per site
         name = self.profile.name if self.profile else self.site_name
         self.recheck = RecheckGate.for_spider(
             self.crawler, site_key(name, urls), self.profile, _normalise
         )
+
+    @property
+    def pool(self) -> WorkPool | None:
+        """The crawl's worker pool (None without the extension: pages are read inline)."""
+        if not self._pool_found:
+            self._pool = self.crawler.get_extension(WorkPool)
+            self._pool_found = True
+        return self._pool
 
     def _wanted(self, url: str, **kwargs: Any) -> bool:
         """Fetch this URL in this run? (an archived one only when changed or due)"""
@@ -320,30 +316,65 @@ class NewsSpider(scrapy.Spider):
 
     # --- HTML pages -------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         content_type = response.headers.get("Content-Type") or b""
         kind = sniff_kind(response.body, content_type.decode("latin-1"))
         if kind == "sitemap":
-            yield from self.parse_sitemap(response)
+            for request in self.parse_sitemap(response):
+                yield request
             return
         if kind == "feed":
-            yield from self.parse_feed(response)
+            for request in self.parse_feed(response):
+                yield request
             return
         if kind != "html":
             self.crawler.stats.inc_value("news/pages/not_html")
             return
-        try:
-            tree = lxml_html.document_fromstring(response.text, base_url=response.url)
-        except (ValueError, lxml_html.etree.ParserError) as exc:
-            self._bad_input("html", response.url, exc)
+        # read once, in the crawl's worker pool (spiders.pageanalysis): the reactor only
+        # schedules what the analysis found
+        encoding = getattr(response, "encoding", "utf-8")
+        fetched_at = self._fetched_at(response)
+        found = await run_in(
+            self.pool,
+            analyse_page,
+            response.body,
+            response.url,
+            encoding,
+            self._page_rules(response, fetched_at),
+        )
+        for output in self._page_outputs(found, response, fetched_at):
+            yield output
+
+    def _page_rules(self, response: Response, fetched_at: datetime) -> PageRules:
+        planner = self.resources
+        extract = ExtractArgs(
+            fetched_at=fetched_at,
+            hints=dict(response.meta.get("hints") or {}),
+            headers=self._headers(response),
+        )
+        return PageRules(
+            profiles=self.profiles,
+            max_links=self.max_links,
+            fingerprint=self.trap_guard is not None and response.request is not None,
+            resources_article=planner is not None and planner.wanted_for(article=True),
+            resources_listing=planner is not None and planner.wanted_for(article=False),
+            documents=planner.documents if planner is not None else True,
+            titles=self.recheck is not None,
+            extract=extract if self.extract_in_analysis else None,
+        )
+
+    def _page_outputs(
+        self, found: PageAnalysis, response: Response, fetched_at: datetime
+    ) -> Iterator[Any]:
+        """What the spider does with an analysed HTML page (requests and the Page item)."""
+        if found.error is not None:
+            self._bad_input("html", response.url, ValueError(found.error))
             return
-        tree.make_links_absolute(response.url, resolve_base_href=True, handle_failures="discard")
         if self.trap_guard is not None and response.request is not None:
-            print_ = fingerprint(tree.text_content())
-            yield from self.trap_guard.judge(response.request, print_)
-        yield from self._feed_links(tree, response)
-        if self._is_article(tree, response.url):
-            canonical = self._canonical_elsewhere(tree, response.url)
+            yield from self.trap_guard.judge(response.request, found.fingerprint)
+        yield from self._feed_links(found.feeds)
+        if found.article:
+            canonical = self._canonical_elsewhere(found)
             if canonical and not self._wanted(canonical, hints=response.meta.get("hints")):
                 return
             if canonical:
@@ -358,21 +389,19 @@ class NewsSpider(scrapy.Spider):
                 )
                 return
             self.crawler.stats.inc_value("news/pages/article")
-            yield self._page_item(response)
-            yield from self._resources(tree, response, article=True)
+            yield self._page_item(response, fetched_at, found)
+            yield from self._resources(found, response)
         else:
             self.crawler.stats.inc_value("news/pages/listing")
-            yield from self._resources(tree, response, article=False)
+            yield from self._resources(found, response)
             if self.recheck is not None:
                 self.recheck.page_seen(response)
-        yield from self._follow_links(tree, response)
+        yield from self._follow_links(found, response)
 
-    def _resources(
-        self, tree: lxml_html.HtmlElement, response: Response, *, article: bool
-    ) -> Iterator[Request]:
-        if self.resources is not None and self.resources.wanted_for(article=article):
-            yield from self.resources.page(
-                tree, response, self.parse_resource, self.on_resource_error
+    def _resources(self, found: PageAnalysis, response: Response) -> Iterator[Request]:
+        if self.resources is not None and found.resources is not None:
+            yield from self.resources.page_links(
+                found.resources, response, self.parse_resource, self.on_resource_error
             )
 
     def parse_resource(self, response: Response) -> Iterator[Request]:
@@ -384,21 +413,12 @@ class NewsSpider(scrapy.Spider):
         if self.resources is not None:
             self.resources.failed(failure)
 
-    def _is_article(self, tree: lxml_html.HtmlElement, url: str) -> bool:
-        profile = self._profile_for(url)
-        decided = profile.is_article_url(url) if profile else None
-        if decided is not None:
-            return decided
-        return is_article_page(tree, url)
-
-    def _canonical_elsewhere(self, tree: lxml_html.HtmlElement, url: str) -> str | None:
+    def _canonical_elsewhere(self, found: PageAnalysis) -> str | None:
         """The article's own URL when this page says it is a variant (AMP, print, tracking)
         by its rel=canonical; never guessed from the URL."""
-        own = canonicalize_url(url)
-        hrefs = tree.xpath('//link[@rel="canonical"]/@href')
-        if not hrefs:
+        own, target = found.own_canonical, found.canonical
+        if target is None:
             return None
-        target = canonicalize_url(str(hrefs[0]).strip())
         if target == own or not self._on_site(target):
             return None
         if is_template_canonical(own, target):
@@ -406,67 +426,65 @@ class NewsSpider(scrapy.Spider):
             return None
         return target
 
-    def _page_item(self, response: Response) -> Page:
+    @staticmethod
+    def _fetched_at(response: Response) -> datetime:
         warc = response.meta.get("warc")
-        fetched_at = None
         if isinstance(warc, dict) and warc.get("date"):
-            fetched_at = datetime.fromisoformat(str(warc["date"]).replace("Z", "+00:00"))
-        headers = {
+            return datetime.fromisoformat(str(warc["date"]).replace("Z", "+00:00"))
+        return datetime.now(UTC)
+
+    @staticmethod
+    def _headers(response: Response) -> dict[str, list[str]]:
+        return {
             k.decode("latin-1"): [v.decode("latin-1") for v in vs]
             for k, vs in response.headers.items()
         }
+
+    def _page_item(self, response: Response, fetched_at: datetime, found: PageAnalysis) -> Page:
+        warc = response.meta.get("warc")
         hints = dict(response.meta.get("hints") or {})
         return Page(
             url=response.url,
             request_url=response.request.url if response.request else response.url,
             status=response.status,
-            headers=headers,
+            headers=self._headers(response),
             body=response.body,
             encoding=getattr(response, "encoding", "utf-8"),
-            fetched_at=fetched_at or datetime.now(UTC),
+            fetched_at=fetched_at,
             site=self._site_name(response.url),
             hints=hints,
             warc=dict(warc) if isinstance(warc, dict) else None,
             revisit=bool(isinstance(warc, dict) and warc.get("revisit")),
+            extraction=found.extraction,
         )
 
     def _site_name(self, url: str) -> str | None:
         profile = self._profile_for(url)
         return profile.name if profile else None
 
-    def _feed_links(self, tree: lxml_html.HtmlElement, response: Response) -> Iterator[Request]:
-        xpath = '//link[@rel="alternate"][contains(@type,"rss") or contains(@type,"atom")]/@href'
-        for href in tree.xpath(xpath):
+    def _feed_links(self, feeds: list[str]) -> Iterator[Request]:
+        for href in feeds:
             if self._on_site(href):
                 yield self._request(href, self.parse_feed, kind="feed", priority=20)
             else:
                 self._count_refusal(href)
 
-    def _split_links(
-        self, tree: lxml_html.HtmlElement, response: Response
-    ) -> tuple[str, list[str], list[str]]:
-        """This page's own URL, its pager links and its other links, canonical and sorted."""
-        own = _normalise(response.url)
-        urls = {_normalise(href) for href in self._links(tree)}
-        urls.discard(own)
-        marked = {_normalise(href) for href in self._next_links(tree)}
-        pagers = {u for u in urls if u in marked or self._is_pagination(u, response.url)}
-        return own, sorted(pagers), sorted(urls - pagers)
-
-    def _follow_links(self, tree: lxml_html.HtmlElement, response: Response) -> Iterator[Request]:
+    def _follow_links(self, found: PageAnalysis, response: Response) -> Iterator[Request]:
         hops = int(response.meta.get("hops", 0))
         pages = int(response.meta.get("pagination", 0))
-        own, pagers, content = self._split_links(tree, response)
-        titles = self.recheck.link_titles(tree) if self.recheck is not None else {}
+        if found.links_capped:
+            self._cap("links_per_page", f"a page with over {self.max_links} links")
+        own, pagers, content = found.own, found.pagers, found.content
+        titles = found.titles
         fresh = self.recheck is None or self.recheck.listing_fresh(
-            [u for u in content if self._article_link(u)], titles
+            [u for u in content if self._article_link(u, found)], titles
         )
         # A pager page that shows nothing its previous page did not (an endless ``?page=N``
         # or a page number past the end) ends that pager.
         fingerprint = sorted({_crc(u) for u in content})
         exhausted = pages > 0 and set(fingerprint) <= set(response.meta.get("listed") or [])
         for url in pagers:
-            if not self._admit(url):
+            if not self._admit(url, found):
                 continue
             if exhausted:
                 self.crawler.stats.inc_value("news/dropped/pagination_repeat")
@@ -482,17 +500,14 @@ class NewsSpider(scrapy.Spider):
             else:
                 self.crawler.stats.inc_value("news/dropped/pagination_cap")
         for url in content:
-            if not self._admit(url):
+            if not self._admit(url, found):
                 continue
             if hops >= self.max_hops:
                 self.crawler.stats.inc_value("news/dropped/hops")
                 continue
             if not self._wanted(url, title=titles.get(url), hops=hops + 1):
                 continue
-            profile = self._profile_for(url)
-            article = profile.is_article_url(url) if profile else None
-            if article is None:
-                article = looks_like_article_url(url)
+            article = self._article_link(url, found)
             yield from self._gate(
                 self._request(
                     url,
@@ -503,45 +518,27 @@ class NewsSpider(scrapy.Spider):
                 )
             )
 
-    def _article_link(self, url: str) -> bool:
+    def _article_link(self, url: str, found: PageAnalysis | None = None) -> bool:
         """Does a link look like an article (profile patterns, else the URL's shape)?"""
-        profile = self._profile_for(url)
-        article = profile.is_article_url(url) if profile else None
-        return looks_like_article_url(url) if article is None else article
-
-    def _links(self, tree: lxml_html.HtmlElement) -> Iterable[str]:
-        yield from self._next_links(tree)
-        seen: set[str] = set()
-        for n, el in enumerate(tree.iter("a")):
-            if n >= self.max_links:
-                self._cap("links_per_page", f"a page with over {self.max_links} links")
-                break
-            if el.get("href") is None:
-                continue
-            rel = (el.get("rel") or "").lower()
-            if "nofollow" in rel:
-                continue
-            href = str(el.get("href")).strip()
-            if href.startswith(("http://", "https://")) and href not in seen:
-                seen.add(href)
-                yield href.split("#", 1)[0]
-
-    def _next_links(self, tree: lxml_html.HtmlElement) -> Iterable[str]:
-        """Links marked as the next page (``rel=next``, ``<link rel=next>``), whatever their URL."""
-        for href in tree.xpath(_NEXT_XPATH):
-            href = str(href).strip()
-            if href.startswith(("http://", "https://")):
-                yield href.split("#", 1)[0]
-
-    def _is_pagination(self, url: str, current: str) -> bool:
-        return bool(_PAGINATION.search(url)) and not looks_like_article_url(url)
+        verdict = found.verdicts.get(url) if found is not None else None
+        return verdict[1] if verdict is not None else article_link(url, self._profile_for(url))
 
     def _on_site(self, url: str) -> bool:
         """In the crawl's scope: one of its origins (scheme, host, port)."""
-        return self.scope.allows(url)
+        return self._refusal(url) is None
+
+    def _refusal(self, url: str) -> str | None:
+        """The scope's refusal, memoised per origin (``scheme://netloc``, which decides it)."""
+        key = url.split("/", 3)
+        origin = "/".join(key[:3])
+        if origin not in self._refusals:
+            if len(self._refusals) >= 1 << 14:
+                self._refusals.clear()
+            self._refusals[origin] = self.scope.refusal(url)
+        return self._refusals[origin]
 
     def _count_refusal(self, url: str) -> None:
-        reason = self.scope.refusal(url) or "offsite"
+        reason = self._refusal(url) or "offsite"
         key = "offsite" if reason == "offsite" else f"scope_{reason}"
         self.crawler.stats.inc_value(f"news/dropped/{key}")
 
@@ -552,19 +549,15 @@ class NewsSpider(scrapy.Spider):
             logger.info("Cap reached: %s", what)
         stats.inc_value(f"news/caps/{name}")
 
-    def _admit(self, url: str) -> bool:
+    def _admit(self, url: str, found: PageAnalysis | None = None) -> bool:
         """Keep a link? In scope, not denied, not a file (the trap guard comes after)."""
-        stats = self.crawler.stats
         if not self._on_site(url):
             self._count_refusal(url)
             return False
-        path = urlsplit(url).path.lower()
-        if path.endswith(_SKIP_EXTENSIONS):
-            stats.inc_value("news/dropped/not_page")
-            return False
-        profile = self._profile_for(url)
-        if profile and profile.is_denied(url):
-            stats.inc_value("news/dropped/denied")
+        verdict = found.verdicts.get(url) if found is not None else None
+        reason = verdict[0] if verdict is not None else link_refusal(url, self._profile_for(url))
+        if reason is not None:
+            self.crawler.stats.inc_value(f"news/dropped/{reason}")
             return False
         return True
 

@@ -18,7 +18,8 @@ ALLOWED: dict[str, set[str]] = {
     "vnnews": set(),
     "extraction": {"vnnews"},
     "archive": {"vnnews"},
-    "spiders": {"vnnews", "archive"},
+    # spiders.pageanalysis extracts an article page in the same worker call that reads it
+    "spiders": {"vnnews", "archive", "extraction"},
     "pipelines": {"vnnews", "extraction", "archive"},
     "monitoring": {"vnnews", "archive"},
     "commands": {

@@ -22,3 +22,6 @@ class Page:
     hints: dict[str, Any] = field(default_factory=dict)
     warc: dict[str, Any] | None = None
     revisit: bool = False
+    # the extraction's outcome when the spider's page analysis already extracted it
+    # (extraction.outcome.ExtractOutcome; None: the extraction pipeline extracts the page)
+    extraction: Any = None
