@@ -6,13 +6,7 @@ import asyncio
 import base64
 import hashlib
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -37,52 +31,6 @@ from archive.extension import ArchiveExtension
 from extraction.article import record_id
 from pipelines.dedup import DedupPipeline
 from tests.archive_support import project_crawler, project_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except redis.RedisError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """127.0.0.1:6379 if it answers, else a private redis-server on a free port."""
-    default = "redis://127.0.0.1:6379/0"
-    if _answers(default):
-        yield default
-        return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("no Redis at 127.0.0.1:6379 and no redis-server binary")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        for _ in range(100):
-            if _answers(url):
-                break
-            time.sleep(0.05)
-        else:
-            pytest.skip("redis-server did not start")
-        yield url
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -189,52 +183,6 @@ def test_parse_source_date(value: str | None, expected: datetime | None) -> None
 # -- the store, on both back ends ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except redis.RedisError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def recheck_redis_url() -> Iterator[str]:
-    """127.0.0.1:6379 if it answers, else a private redis-server on a free port (stopped by PID)."""
-    default = "redis://127.0.0.1:6379/0"
-    if _answers(default):
-        yield default
-        return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("no Redis at 127.0.0.1:6379 and no redis-server binary")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        for _ in range(100):
-            if _answers(url):
-                break
-            time.sleep(0.05)
-        else:
-            pytest.skip("redis-server did not start")
-        yield url
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-
-
 def _clean(url: str, prefix: str) -> None:
     client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(match=prefix + "*"))
@@ -250,7 +198,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecheckSto
         yield sqlite_store
         sqlite_store.close()
         return
-    url = request.getfixturevalue("recheck_redis_url")
+    url = request.getfixturevalue("redis_url")
     prefix = f"test-recheck-{uuid.uuid4().hex}:"
     redis_store = RedisRecheckStore.from_url(url, prefix=prefix)
     yield redis_store
@@ -299,9 +247,7 @@ def test_sqlite_store_survives_reopen(tmp_path: Path) -> None:
     again.close()
 
 
-def test_open_recheck_store_follows_the_dedup_backend(
-    tmp_path: Path, recheck_redis_url: str
-) -> None:
+def test_open_recheck_store_follows_the_dedup_backend(tmp_path: Path, redis_url: str) -> None:
     sqlite_store = open_recheck_store(
         Settings({"DEDUP_BACKEND": "sqlite", "ARCHIVE_DIR": str(tmp_path)})
     )
@@ -311,17 +257,17 @@ def test_open_recheck_store_follows_the_dedup_backend(
     prefix = f"test-recheck-{uuid.uuid4().hex}:"
     settings = {
         "DEDUP_BACKEND": "redis",
-        "DEDUP_REDIS_URL": recheck_redis_url,
+        "DEDUP_REDIS_URL": redis_url,
         "NEWS_RECHECK_REDIS_PREFIX": prefix,
     }
     redis_store = open_recheck_store(Settings(settings))
     assert isinstance(redis_store, RedisRecheckStore)
     redis_store.put("nhandan", state())
-    client = redis.Redis.from_url(recheck_redis_url, decode_responses=True)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
     assert client.hlen(prefix + "nhandan") == 1
     client.close()
     redis_store.close()
-    _clean(recheck_redis_url, prefix)
+    _clean(redis_url, prefix)
     with pytest.raises(ValueError, match="DEDUP_BACKEND"):
         open_recheck_store(Settings({"DEDUP_BACKEND": "mongo", "ARCHIVE_DIR": str(tmp_path)}))
 

@@ -40,7 +40,6 @@ from tests.conftest import (
     start_server,
     stop_process,
 )
-from tests.test_dedupindex import redis_url  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRAPY = Path(sys.executable).parent / "scrapy"
@@ -315,7 +314,7 @@ def test_disabled_dedup_writes_full_responses(wire_server: str, tmp_path: Path) 
 def test_redis_backend_in_a_crawl(
     wire_server: str,
     tmp_path: Path,
-    redis_url: str,  # noqa: F811 - the imported fixture
+    redis_url: str,
 ) -> None:
     prefix = f"test-{uuid.uuid4().hex}:"
     extra = ["-s", "DEDUP_BACKEND=redis", "-s", f"DEDUP_REDIS_URL={redis_url}"]
