@@ -1,6 +1,6 @@
 """Crash safety: a crawl of the sample site killed again and again, restarted each time.
 
-One archive, one command. The crawl is killed eleven times — SIGKILL inside a WARC record,
+One archive, one command. The crawl is killed ten times — SIGKILL inside a WARC record,
 inside a JSON line, between a JSON line and its version commit, after the commit, between a
 WARC file's rename and its CDXJ update, inside the CDXJ rewrite (the test-only
 ``ARCHIVE_TEST_KILL_AT`` hook, vnnews/crashpoint.py, makes the crawl kill itself there), at
@@ -58,16 +58,20 @@ SETTINGS: dict[str, Any] = {"WARC_MAX_SIZE": 60_000, "LOG_LEVEL": "INFO"}
 # (how the run ends, argument): a kill point of ARCHIVE_TEST_KILL_AT, or a signal sent from
 # outside a seeded random number of seconds after the run's first WARC record.
 KILLS: list[tuple[str, Any]] = [
+    # The kill points first, the one that needs the most progress in one run first: each of
+    # these runs archives a few articles at most, so every later point still finds work to
+    # do. The signals from outside come last: how far a run gets before one lands depends on
+    # the machine's load, and a run that got far must not leave the points nothing to reach.
+    ("point", "cdxj:3"),  # the new CDXJ index written to its temporary file, not in place
     ("point", "warc:12"),  # half of a WARC record written (sitemaps, robots, start page)
     ("point", "json:2"),  # half of the second JSON line written
     ("point", "json-commit:2"),  # two lines written, the second one's version not committed
-    ("sigkill", (0.3, 1.2)),
     ("point", "commit:2"),  # the version committed, the item not reported scraped
     ("point", "warc-close:1"),  # a full WARC renamed, its CDXJ update not done
-    ("point", "cdxj:3"),  # the new CDXJ index written to its temporary file, not in place
     ("point", "json-commit:2"),
-    ("sigterm", (0.3, 1.0)),  # a clean stop: the next run resumes from JOBDIR
     ("sigkill", (0.1, 0.6)),
+    ("sigterm", (0.3, 1.0)),  # a clean stop: the next run resumes from JOBDIR
+    ("sigkill", (0.3, 1.2)),
 ]
 
 
@@ -285,8 +289,8 @@ def test_killed_again_and_again_then_complete(tmp_path: Path) -> None:
     finally:
         stop_process(site.process)
 
-    killed_by_point = [arg for how, arg, code in outcomes if how == "point" and code == -9]
-    assert len(killed_by_point) >= 6, f"kill points not reached: {outcomes}"
+    not_reached = [arg for how, arg, code in outcomes if how == "point" and code != -9]
+    assert not not_reached, f"kill points not reached: {not_reached} in {outcomes}"
     assert any(how == "sigkill" and code == -9 for how, _, code in outcomes), outcomes
     logs = "".join(p.read_text(encoding="utf-8") for p in sorted(tmp_path.glob("run-*.log")))
     for repaired in (
