@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -474,8 +475,7 @@ class NewsSpider(scrapy.Spider):
         pages = int(response.meta.get("pagination", 0))
         if found.links_capped:
             self._cap("links_per_page", f"a page with over {self.max_links} links")
-        own, pagers, content = found.own, found.pagers, found.content
-        titles = found.titles
+        content, titles = found.content, found.titles
         fresh = self.recheck is None or self.recheck.listing_fresh(
             [u for u in content if self._article_link(u, found)], titles
         )
@@ -483,8 +483,29 @@ class NewsSpider(scrapy.Spider):
         # or a page number past the end) ends that pager.
         fingerprint = sorted({_crc(u) for u in content})
         exhausted = pages > 0 and set(fingerprint) <= set(response.meta.get("listed") or [])
+        counts: Counter[str] = Counter()  # refused links, added to the stats once per page
+        try:
+            yield from self._follow(
+                found, response, hops, pages, fresh, fingerprint, exhausted, counts
+            )
+        finally:
+            for key, n in counts.items():
+                self.crawler.stats.inc_value(key, n)
+
+    def _follow(
+        self,
+        found: PageAnalysis,
+        response: Response,
+        hops: int,
+        pages: int,
+        fresh: bool,
+        fingerprint: list[int],
+        exhausted: bool,
+        counts: Counter[str],
+    ) -> Iterator[Request]:
+        own, pagers, content, titles = found.own, found.pagers, found.content, found.titles
         for url in pagers:
-            if not self._admit(url, found):
+            if not self._admit(url, found, counts):
                 continue
             if exhausted:
                 self.crawler.stats.inc_value("news/dropped/pagination_repeat")
@@ -500,7 +521,7 @@ class NewsSpider(scrapy.Spider):
             else:
                 self.crawler.stats.inc_value("news/dropped/pagination_cap")
         for url in content:
-            if not self._admit(url, found):
+            if not self._admit(url, found, counts):
                 continue
             if hops >= self.max_hops:
                 self.crawler.stats.inc_value("news/dropped/hops")
@@ -549,17 +570,28 @@ class NewsSpider(scrapy.Spider):
             logger.info("Cap reached: %s", what)
         stats.inc_value(f"news/caps/{name}")
 
-    def _admit(self, url: str, found: PageAnalysis | None = None) -> bool:
-        """Keep a link? In scope, not denied, not a file (the trap guard comes after)."""
-        if not self._on_site(url):
-            self._count_refusal(url)
-            return False
-        verdict = found.verdicts.get(url) if found is not None else None
-        reason = verdict[0] if verdict is not None else link_refusal(url, self._profile_for(url))
-        if reason is not None:
-            self.crawler.stats.inc_value(f"news/dropped/{reason}")
-            return False
-        return True
+    def _admit(
+        self, url: str, found: PageAnalysis | None = None, counts: Counter[str] | None = None
+    ) -> bool:
+        """Keep a link? In scope, not denied, not a file (the trap guard comes after).
+        A refusal is counted in ``counts`` when given (the caller adds them to the stats once
+        per page), else in the stats."""
+        refusal = self._refusal(url)
+        if refusal is None:
+            verdict = found.verdicts.get(url) if found is not None else None
+            reason = (
+                verdict[0] if verdict is not None else link_refusal(url, self._profile_for(url))
+            )
+            if reason is None:
+                return True
+            key = f"news/dropped/{reason}"
+        else:
+            key = "news/dropped/" + ("offsite" if refusal == "offsite" else f"scope_{refusal}")
+        if counts is None:
+            self.crawler.stats.inc_value(key)
+        else:
+            counts[key] += 1
+        return False
 
     def _idle(self) -> None:
         """Shapes still held by the trap guard are decided; released URLs keep the crawl on."""

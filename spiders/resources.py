@@ -27,6 +27,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,7 @@ class HostPolicy:
     allow: tuple[str, ...]
     cdn_words: tuple[str, ...]
     deny: tuple[str, ...]
+    _decided: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Any, start_urls: Iterable[str]) -> HostPolicy:
@@ -133,10 +135,19 @@ class HostPolicy:
         return host == pattern
 
     def refusal(self, url: str) -> str | None:
-        """None when a resource at ``url`` may be fetched, else why not."""
+        """None when a resource at ``url`` may be fetched, else why not (the scheme and the
+        host decide: memoised per pair, since a page's resources come from a few hosts)."""
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower().rstrip(".")
-        if parts.scheme not in ("http", "https") or not host:
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._decided:
+            if len(self._decided) >= 1 << 14:
+                self._decided.clear()
+            self._decided[key] = self._host_refusal(*key)
+        return self._decided[key]
+
+    def _host_refusal(self, scheme: str, hostname: str) -> str | None:
+        host = hostname.lower().rstrip(".")
+        if scheme not in ("http", "https") or not host:
             return "scheme"
         if any(self._match(host, p) for p in self.deny):
             return "denied_host"
@@ -204,36 +215,46 @@ class ResourcePlanner:
         """Requests for ``links`` of the page ``page_url`` (``already``: resources of this
         page requested before, e.g. a stylesheet's parent)."""
         count = already
-        for link in links:
-            if link.kind == "script" and not self.scripts:
-                continue
-            if link.kind == "document" and not self.documents:
-                continue
-            reason = self.policy.refusal(link.url)
-            if reason is not None:
-                self.stats.inc_value(f"news/resources/dropped/{reason}")
-                continue
-            if count >= self.max_per_page:
-                self.stats.inc_value("news/resources/dropped/page_count")
-                continue
-            count += 1
-            parts = urlsplit(link.url)
-            self.origins.add(f"{parts.scheme}://{parts.netloc}".lower())
-            self.stats.inc_value(f"news/resources/requested/{link.kind}")
-            yield Request(
-                link.url,
-                callback=callback,
-                errback=errback,
-                priority=6,
-                meta={
-                    META_KIND: link.kind,
-                    META_PAGE: page_url,
-                    "kind": "resource",
-                    "resource_count": count,
-                    "download_maxsize": self.max_size,
-                    "allow_offsite": True,
-                },
-            )
+        counts: Counter[str] = Counter()  # stats, added once per page (not once per link)
+        try:
+            for link in links:
+                if link.kind == "script" and not self.scripts:
+                    continue
+                if link.kind == "document" and not self.documents:
+                    continue
+                reason = self.policy.refusal(link.url)
+                if reason is not None:
+                    counts[f"news/resources/dropped/{reason}"] += 1
+                    continue
+                if count >= self.max_per_page:
+                    counts["news/resources/dropped/page_count"] += 1
+                    continue
+                count += 1
+                parts = urlsplit(link.url)
+                self.origins.add(f"{parts.scheme}://{parts.netloc}".lower())
+                counts[f"news/resources/requested/{link.kind}"] += 1
+                yield self._request(link, page_url, count, callback, errback)
+        finally:
+            for key, n in counts.items():
+                self.stats.inc_value(key, n)
+
+    def _request(
+        self, link: ResourceLink, page_url: str, count: int, callback: Any, errback: Any
+    ) -> Request:
+        return Request(
+            link.url,
+            callback=callback,
+            errback=errback,
+            priority=6,
+            meta={
+                META_KIND: link.kind,
+                META_PAGE: page_url,
+                "kind": "resource",
+                "resource_count": count,
+                "download_maxsize": self.max_size,
+                "allow_offsite": True,
+            },
+        )
 
     def page(
         self, tree: HtmlElement, response: Response, callback: Any, errback: Any

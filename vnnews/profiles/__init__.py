@@ -169,6 +169,8 @@ class ProfileRegistry:
 
     def __init__(self, profiles: Iterable[SiteProfile]):
         self._by_name = {p.name: p for p in profiles}
+        #: host -> its profile (a crawl asks for every link of every page: a few hosts)
+        self._by_host: dict[str, SiteProfile | None] = {}
 
     @classmethod
     def load(cls, extra_dirs: Iterable[str | Path] = ()) -> ProfileRegistry:
@@ -193,10 +195,13 @@ class ProfileRegistry:
 
     def for_url(self, url: str) -> SiteProfile | None:
         host = urlsplit(url).hostname or ""
-        for profile in self._by_name.values():
-            if profile.matches_host(host):
-                return profile
-        return None
+        if host not in self._by_host:
+            if len(self._by_host) >= 1 << 14:
+                self._by_host.clear()
+            self._by_host[host] = next(
+                (p for p in self._by_name.values() if p.matches_host(host)), None
+            )
+        return self._by_host[host]
 
     def __iter__(self) -> Any:
         return iter(self._by_name.values())
