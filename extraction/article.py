@@ -189,6 +189,18 @@ def extract_article(
     ).record
 
 
+def read_page(
+    body: bytes | str,
+    headers: dict[str, list[str]] | None = None,
+    encoding: str | None = None,
+) -> HtmlElement:
+    """The page as the extraction reads it: decoded by one rule
+    (:func:`extraction.htmltree.decode_html`: a BOM, valid UTF-8, the declared charsets,
+    detection; NFC) and parsed without comments. ExtractionError when there is nothing to
+    parse."""
+    return parse_html(decode_html(body, headers, encoding))
+
+
 #: More links than this and a page is a link farm, never an article (a real news article has
 #: a few hundred; reading a link-dense page costs ~100 MB of memory per MB of HTML).
 MAX_LINKS = 20_000
@@ -210,15 +222,21 @@ def extract_page(
     hints: dict[str, Any] | None = None,
     headers: dict[str, list[str]] | None = None,
     encoding: str | None = None,
+    tree: HtmlElement | None = None,
 ) -> Extraction:
     """:func:`extract_article` with how the record was found (:class:`Extraction`).
 
     A profile is a hint, never a veto: when its body selector finds no article text, the page
     is read with a guessed layout (extraction/layouts.py), else the generic path, unless it
     reads like a listing (:func:`vnnews.pagekind.is_article_page`), which raises.
+
+    ``tree``: the page as :func:`read_page` read ``body`` (a caller that reads the page for
+    other things first passes it, so the page is decoded and parsed once); the extraction
+    changes it.
     """
     _refuse_link_farm(body)
-    tree = parse_html(decode_html(body, headers, encoding))
+    if tree is None:
+        tree = read_page(body, headers, encoding)
     site = profile.name if profile else None  # a guessed layout (extraction/layouts.py) is no site
     profile = profile or guess_profile(tree, url)
     meta = read_meta(tree, headers)

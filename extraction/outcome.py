@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lxml.html import HtmlElement
+
 from extraction.article import Extraction, ExtractionError, extract_page
 from vnnews.profiles import SiteProfile
 
@@ -34,6 +36,7 @@ def extract_outcome(
     hints: dict[str, Any] | None,
     headers: dict[str, list[str]] | None,
     encoding: str | None,
+    tree: HtmlElement | None = None,
 ) -> ExtractOutcome:
     """:func:`extract_page`, its exceptions turned into data."""
     try:
@@ -45,6 +48,7 @@ def extract_outcome(
             hints=hints,
             headers=headers,
             encoding=encoding,
+            tree=tree,
         )
     except ExtractionError as exc:
         return ExtractFailure(True, type(exc).__name__, str(exc))

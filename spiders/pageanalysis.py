@@ -1,14 +1,17 @@
 """One HTML page, read once, off the reactor: what the spider needs of it, and its article.
 
 :func:`analyse_page` is a pure function (no Scrapy, no crawl state): it takes the page's bytes,
-URL and encoding (as Scrapy decided it) and :class:`PageRules` (what the spider knows: the
+URL and encoding (as Scrapy decided it: a hint; the page is decoded by the extraction's one
+rule, :func:`extraction.article.read_page`) and :class:`PageRules` (what the spider knows: the
 page's site profile, the link cap, which extras it wants), parses the page once and returns
 plain data (:class:`PageAnalysis`): the trap guard's text fingerprint, feed links, the
 article/listing decision (:func:`vnnews.pagekind.is_article_page` unless the profile decides by
 URL), the rel=canonical target, the page's resources by kind (:mod:`spiders.pageresources`),
 its links normalised and split into pagers and content (capped at ``NEWS_MAX_LINKS_PER_PAGE``),
 the link titles an incremental run compares, and, for an article page, the extraction record
-(:func:`extraction.article.extract_page`) so the pipeline does not read the page again.
+(:func:`extraction.article.extract_page`, on the same tree) so the pipeline does not read the
+page again. The analysis only reads the tree (hrefs are resolved on the side, not rewritten);
+the extraction, which changes it, comes last.
 
 The spider (:mod:`spiders.news`) runs it in the crawl's worker pool (:mod:`vnnews.workpool`,
 ``EXTRACT_POOL``): the body crosses the process boundary once, the reactor thread only
@@ -18,17 +21,18 @@ are the same code (moved here), so the crawl's decisions are unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
-from w3lib.encoding import html_to_unicode
 
+from extraction.article import ExtractionError, read_page
 from extraction.outcome import ExtractOutcome, extract_outcome
 from spiders.discovery import strip_session
 from spiders.pageresources import ResourceLink, html_resources
@@ -176,40 +180,61 @@ class PageAnalysis:
     extraction: ExtractOutcome | None = None
 
 
-def decode(body: bytes, encoding: str) -> str:
-    """The body as Scrapy's ``TextResponse.text`` decodes it, given its ``encoding``."""
-    return html_to_unicode(f"charset={encoding}", body)[1]
+class _Resolver:
+    """A page's hrefs made absolute against its base (``<base href>``, else its URL), without
+    changing the tree (the extraction reads the same tree afterwards). Repeated hrefs (a
+    page's navigation) are resolved once."""
+
+    def __init__(self, tree: lxml_html.HtmlElement, url: str) -> None:
+        self.base = url
+        for href in tree.xpath("//base/@href")[:1]:  # the first one counts (HTML)
+            with contextlib.suppress(ValueError):
+                self.base = urljoin(url, str(href).strip())
+        self._done: dict[str, str | None] = {}
+
+    def __call__(self, href: str) -> str | None:
+        """``href`` absolute, None when it cannot be joined (a malformed URL)."""
+        if href not in self._done:
+            try:
+                self._done[href] = urljoin(self.base, href.strip())
+            except ValueError:
+                self._done[href] = None
+        return self._done[href]
 
 
 def analyse_page(body: bytes, url: str, encoding: str, rules: PageRules) -> PageAnalysis:
-    """Read the HTML page ``body`` at ``url`` once (see the module docstring)."""
+    """Read the HTML page ``body`` at ``url`` once (see the module docstring): decoded and
+    parsed as the extraction reads it (:func:`extraction.article.read_page`), and the same
+    tree is then handed to the extraction."""
+    headers = rules.extract.headers if rules.extract is not None else None
     try:
-        tree = lxml_html.document_fromstring(decode(body, encoding), base_url=url)
-    except (ValueError, lxml_html.etree.ParserError) as exc:
+        tree = read_page(body, headers, encoding)
+    except ExtractionError as exc:
         return PageAnalysis(error=str(exc))
-    tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+    resolve = _Resolver(tree, url)
     found = PageAnalysis()
     if rules.fingerprint:
         found.fingerprint = fingerprint(tree.text_content())
-    found.feeds = [str(href) for href in tree.xpath(_FEED_XPATH)]
+    found.feeds = [u for u in map(resolve, map(str, tree.xpath(_FEED_XPATH))) if u]
     profile = rules.profiles.for_url(url)
     decided = profile.is_article_url(url) if profile else None
     found.article = is_article_page(tree, url) if decided is None else decided
     found.own_canonical = canonicalize_url(url)
     hrefs = tree.xpath('//link[@rel="canonical"]/@href')
-    if hrefs:
-        found.canonical = canonicalize_url(str(hrefs[0]).strip())
+    canonical = resolve(str(hrefs[0])) if hrefs else None
+    if canonical:
+        found.canonical = canonicalize_url(canonical.strip())
     if rules.resources_article if found.article else rules.resources_listing:
-        found.resources = html_resources(tree, url, documents=rules.documents)
-    links, found.links_capped = _links(tree, rules.max_links)
+        found.resources = html_resources(tree, resolve.base, documents=rules.documents)
+    links, found.links_capped = _links(tree, rules.max_links, resolve)
     found.own = normalise_link(url)
     urls = {normalise_link(href) for href in links}
     urls.discard(found.own)
-    marked = {normalise_link(href) for href in _next_links(tree)}
+    marked = {normalise_link(href) for href in _next_links(tree, resolve)}
     pagers = {u for u in urls if u in marked or is_pagination(u)}
     found.pagers, found.content = sorted(pagers), sorted(urls - pagers)
     if rules.titles:
-        found.titles = link_titles(tree)
+        found.titles = link_titles(tree, resolve)
     for link in (*found.pagers, *found.content):
         link_profile = rules.profiles.for_url(link)
         found.verdicts[link] = (link_refusal(link, link_profile), article_link(link, link_profile))
@@ -223,6 +248,7 @@ def analyse_page(body: bytes, url: str, encoding: str, rules: PageRules) -> Page
             hints=args.hints,
             headers=args.headers,
             encoding=encoding,
+            tree=tree,
         )
     return found
 
@@ -234,10 +260,13 @@ def _folds_elsewhere(found: PageAnalysis) -> bool:
     return bool(target) and target != own and not is_template_canonical(own, str(target))
 
 
-def _links(tree: lxml_html.HtmlElement, max_links: int) -> tuple[list[str], bool]:
+def _links(
+    tree: lxml_html.HtmlElement, max_links: int, resolve: _Resolver
+) -> tuple[list[str], bool]:
     """The page's followable links (rel=next first, then ``<a href>`` in document order,
-    nofollow skipped), fragments cut; and whether the ``<a>`` cap cut the page short."""
-    out = list(_next_links(tree))
+    nofollow skipped), absolute, fragments cut; and whether the ``<a>`` cap cut the page
+    short."""
+    out = list(_next_links(tree, resolve))
     seen: set[str] = set()
     for n, el in enumerate(tree.iter("a")):
         if n >= max_links:
@@ -247,27 +276,27 @@ def _links(tree: lxml_html.HtmlElement, max_links: int) -> tuple[list[str], bool
         rel = (el.get("rel") or "").lower()
         if "nofollow" in rel:
             continue
-        href = str(el.get("href")).strip()
-        if href.startswith(("http://", "https://")) and href not in seen:
+        href = resolve(str(el.get("href")))
+        if href and href.startswith(("http://", "https://")) and href not in seen:
             seen.add(href)
             out.append(href.split("#", 1)[0])
     return out, False
 
 
-def _next_links(tree: lxml_html.HtmlElement) -> Iterator[str]:
+def _next_links(tree: lxml_html.HtmlElement, resolve: _Resolver) -> Iterator[str]:
     """Links marked as the next page (``rel=next``, ``<link rel=next>``), whatever their URL."""
     for href in tree.xpath(_NEXT_XPATH):
-        href = str(href).strip()
-        if href.startswith(("http://", "https://")):
-            yield href.split("#", 1)[0]
+        absolute = resolve(str(href))
+        if absolute and absolute.startswith(("http://", "https://")):
+            yield absolute.split("#", 1)[0]
 
 
-def link_titles(tree: lxml_html.HtmlElement) -> dict[str, str]:
+def link_titles(tree: lxml_html.HtmlElement, resolve: _Resolver) -> dict[str, str]:
     """The longest link text per (normalised) URL on a page: the titles a listing shows."""
     titles: dict[str, str] = {}
     for link in tree.xpath("//a[@href]"):
-        href = str(link.get("href")).strip()
-        if not href.startswith(("http://", "https://")):
+        href = resolve(str(link.get("href")))
+        if not href or not href.startswith(("http://", "https://")):
             continue
         text = " ".join(link.text_content().split())
         url = normalise_link(href.split("#", 1)[0])
