@@ -162,8 +162,13 @@ def _compiled(selector: str) -> CSSSelector | None:
         return None
 
 
+_TAG_ONLY = re.compile(r"[a-z][a-z0-9]*")
+
+
 def select(root: HtmlElement, selector: str) -> list[HtmlElement]:
     """CSS selection that treats a bad selector as "no match" (with a warning)."""
+    if _TAG_ONLY.fullmatch(selector):  # a bare tag name: lxml's own walk, ~10x an XPath's speed
+        return list(root.iter(selector))
     compiled = _compiled(selector) if selector else None
     return list(compiled(root)) if compiled is not None else []
 

@@ -9,6 +9,7 @@ so that it runs in the page-analysis worker processes (:mod:`spiders.pageanalysi
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -78,10 +79,14 @@ def parse_srcset(value: str) -> list[str]:
     return urls
 
 
+# A site's pages repeat the same resources (logos, styles, scripts, srcset sizes): joined and
+# checked once per process, not once per page.
+@functools.lru_cache(maxsize=1 << 16)
 def _usable(url: str) -> bool:
     return bool(url) and urlsplit(url).scheme in ("http", "https")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _absolute(base: str, value: str) -> str:
     value = value.strip()
     if not value or value.startswith(("data:", "javascript:", "blob:", "about:", "#")):
