@@ -5,15 +5,20 @@ from __future__ import annotations
 import pytest
 
 from bench.eval_vndev import (
+    DETAIL_GROUPS,
+    GROUPS,
     Output,
     Page,
     contains,
     host,
+    load_devpages,
     load_pages,
     load_split,
+    load_unseen,
     match_key,
     minute_ok,
     norm,
+    real_site_group,
     score_page,
     sentences,
 )
@@ -35,6 +40,36 @@ def test_a_page_added_later_is_held_out() -> None:
     split = load_split()
     assert split.group("99-new-2026-page.html", "https://genk.vn/x.chn") == "held-out"
     assert split.group(split.dev_files[0], "https://unknown.vn/") == "held-out"
+
+
+def test_devpages_and_realpages_follow_the_site_rule() -> None:
+    """bench/devpages holds only sites the rule gives to development, bench/realpages only
+    sites it holds out, and no site is in both (bench/realpages/README.md, "Split")."""
+    dev = load_devpages()
+    unseen = load_unseen()
+    assert unseen, "bench/realpages has no pages"
+    assert {p.group for p in dev} <= {"dev-2"} and {p.group for p in unseen} == {"unseen"}
+    dev_sites = {host(p.gold["url"]) for p in dev}
+    unseen_sites = {host(p.gold["url"]) for p in unseen}
+    assert not dev_sites & unseen_sites, "a site is in both groups"
+    for site in dev_sites:
+        assert real_site_group(site) == "dev-2", site
+    for site in unseen_sites:
+        assert real_site_group(site) == "unseen", site
+    held = {host(p.gold["url"]) for p in load_pages() if p.group == "held-out"}
+    assert not dev_sites & held, "a vn-dev held-out site is in bench/devpages"
+    files = [p.file for p in [*dev, *unseen]]
+    assert len(files) == len(set(files))
+
+
+def test_site_rule() -> None:
+    assert real_site_group("tienphong.vn") == "unseen"  # bench/realpages before the rule
+    assert real_site_group("soha.vn") == "unseen"  # vn-dev held-out
+    assert real_site_group("genk.vn") == "dev-2"  # vn-dev development
+    assert real_site_group("nhandan.vn") == "dev-2"  # sha256 starts with 0
+    assert real_site_group("voz.vn") == "unseen"  # sha256 starts with e
+    assert GROUPS.index("dev-2") < GROUPS.index("unseen")
+    assert "dev-2" in DETAIL_GROUPS and "unseen" not in DETAIL_GROUPS
 
 
 def test_norm_nfc_eth_zero_width_whitespace() -> None:
