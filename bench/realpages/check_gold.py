@@ -1,11 +1,12 @@
-"""Check bench/realpages/gold.json against the saved pages (stdlib only).
+"""Check bench/realpages/gold.json (or bench/devpages/gold.json) against the saved pages.
 
 For every entry: the page file exists; articles have the full field set; every title, lead,
 must_include and must_exclude string is NFC, whitespace-collapsed, and occurs in the page text
 obtained by dropping <script>/<style> blocks, stripping tags, HTML-unescaping and collapsing
 whitespace. must_include strings must also lie inside a single text node.
 
-Usage: python bench/realpages/check_gold.py   (exit status 0 when everything passes)
+Usage: python bench/realpages/check_gold.py [DIR]   (DIR: bench/devpages; default: this folder;
+exit status 0 when everything passes)
 """
 
 from __future__ import annotations
@@ -64,12 +65,13 @@ def check_string(label: str, value: str, text: str, errors: list[str]) -> None:
         errors.append(f"{label}: not found in page text: {value!r}")
 
 
-def main() -> int:
-    gold = json.loads((HERE / "gold.json").read_text(encoding="utf-8"))
+def main(argv: list[str]) -> int:
+    here = Path(argv[0]).resolve() if argv else HERE
+    gold = json.loads((here / "gold.json").read_text(encoding="utf-8"))
     errors: list[str] = []
     for entry in gold:
         name = entry.get("file", "?")
-        path = HERE / "pages" / name
+        path = here / "pages" / name
         if not path.is_file():
             errors.append(f"{name}: file missing")
             continue
@@ -100,4 +102,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
