@@ -13,6 +13,7 @@ import logging
 import re
 import unicodedata
 from functools import lru_cache
+from typing import ClassVar
 
 import lxml.html
 from cssselect import SelectorError
@@ -153,24 +154,117 @@ def parse_html(html: str) -> HtmlElement:
 
 
 @lru_cache(maxsize=1024)
-def _compiled(selector: str) -> CSSSelector | None:
+def _compiled(selector: str, warn: bool = True) -> CSSSelector | None:
     """CSS -> XPath translation is costly; compiled selectors are memoised (pure function)."""
     try:
         return CSSSelector(selector)
     except (SelectorError, ValueError) as exc:
-        logger.warning("bad CSS selector %r: %s", selector, exc)
+        if warn:
+            logger.warning("bad CSS selector %r: %s", selector, exc)
         return None
 
 
 _TAG_ONLY = re.compile(r"[a-z][a-z0-9]*")
 
 
-def select(root: HtmlElement, selector: str) -> list[HtmlElement]:
-    """CSS selection that treats a bad selector as "no match" (with a warning)."""
+def select(root: HtmlElement, selector: str, *, warn: bool = True) -> list[HtmlElement]:
+    """CSS selection that treats a bad selector as "no match" (with a warning unless ``warn``
+    is false).
+
+    Profiles and layout families carry many selectors for templates other than the page's own;
+    each one is an XPath walk of the whole tree. A selector none of whose alternatives can match
+    the classes and ids the document has at all (:class:`_DocumentNames`) is answered without
+    the walk."""
     if _TAG_ONLY.fullmatch(selector):  # a bare tag name: lxml's own walk, ~10x an XPath's speed
         return list(root.iter(selector))
-    compiled = _compiled(selector) if selector else None
-    return list(compiled(root)) if compiled is not None else []
+    compiled = _compiled(selector, warn) if selector else None
+    if compiled is None or not _DocumentNames.of(root).may_match(_needs(selector)):
+        return []
+    return list(compiled(root))
+
+
+# -- the prefilter: what a selector needs, what a document has ----------------------------------
+
+# A selector's needs: per comma-separated alternative, the class tokens, class-attribute
+# substrings and ids it cannot match without. Parsed conservatively: anything not understood
+# (escapes, namespaces) needs nothing, so the selector is run.
+_Needs = tuple[tuple[frozenset[str], tuple[str, ...], frozenset[str]], ...]
+_IDENT = r"-?[A-Za-z_][\w-]*"
+_PAREN = re.compile(r"\([^()]*\)")
+_BRACKET = re.compile(
+    r"\[\s*([\w-]+)\s*([~*^$|]?=)\s*(?:\"([^\"]*)\"|'([^']*)'|([^\]\s]*))\s*\]|\[[^\]]*\]"
+)
+_CLASS = re.compile(r"\.(" + _IDENT + ")")
+_ID = re.compile(r"#(" + _IDENT + ")")
+
+
+@lru_cache(maxsize=4096)
+def _needs(selector: str) -> _Needs | None:
+    """None when some alternative needs nothing this prefilter knows (always run it)."""
+    if "\\" in selector or "|" in selector.replace("|=", ""):
+        return None
+    text = selector
+    while True:  # drop the arguments of :not(), :has(), :nth-child() … (innermost first)
+        stripped = _PAREN.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    needs = []
+    for alternative in text.split(","):
+        classes: set[str] = set()
+        substrings: list[str] = []
+        for match in _BRACKET.finditer(alternative):
+            name, op = match.group(1), match.group(2)
+            value = next((g for g in match.group(3, 4, 5) if g is not None), "")
+            if name == "class" and value:
+                if op == "~=":
+                    classes.add(value)
+                elif op in ("*=", "^=", "$=", "="):
+                    substrings.append(value)
+        plain = _BRACKET.sub(" ", alternative)
+        classes.update(_CLASS.findall(plain))
+        ids = frozenset(_ID.findall(plain))
+        if not classes and not substrings and not ids:
+            return None
+        needs.append((frozenset(classes), tuple(substrings), ids))
+    return tuple(needs)
+
+
+class _DocumentNames:
+    """The class tokens, class attribute values and ids present anywhere in one document.
+
+    Kept for the last two documents asked about (a worker reads one page at a time; the body
+    walker works on a copy of the body). The extraction removes elements but never adds
+    classes or ids, so what was read stays a superset of what the tree holds: a selector it
+    rules out cannot match."""
+
+    _recent: ClassVar[list[tuple[HtmlElement, _DocumentNames]]] = []
+
+    def __init__(self, doc: HtmlElement) -> None:
+        values = [str(v) for v in doc.xpath("//@class")]
+        self.classes = set(" ".join(values).split())
+        self.joined = "\0".join(values)
+        self.ids = {str(v) for v in doc.xpath("//@id")}
+
+    @classmethod
+    def of(cls, root: HtmlElement) -> _DocumentNames:
+        doc = root.getroottree().getroot()
+        for known, names in cls._recent:
+            if known is doc:
+                return names
+        names = cls(doc)
+        cls._recent = [(doc, names), *cls._recent[:1]]
+        return names
+
+    def may_match(self, needs: _Needs | None) -> bool:
+        if needs is None:
+            return True
+        return any(
+            classes <= self.classes
+            and all(s in self.joined for s in substrings)
+            and ids <= self.ids
+            for classes, substrings, ids in needs
+        )
 
 
 def node_text(node: HtmlElement) -> str:

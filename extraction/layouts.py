@@ -10,8 +10,8 @@ or ``<title>`` name. The result is a :class:`SiteProfile` named ``_layout:<famil
 selectors drive the same paragraph walker as a real profile; it never names a site (records of
 such pages keep ``site`` null).
 
-The module is pure (module-level objects are the immutable layout table); it does not import
-the extraction modules, which import it.
+The module is pure (module-level objects are the immutable layout table); of the extraction
+modules, which import it, it imports only the HTML tree's selection and the text normaliser.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from cssselect import SelectorError
-from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
+from extraction.htmltree import select
 from extraction.normalise import looks_vietnamese
 from vnnews import jsonld
 from vnnews.profiles import ProfileError, Selectors, SiteProfile
@@ -102,17 +100,8 @@ LAYOUTS = load_layouts()
 # --- small helpers (independent of the extraction modules) ------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _compiled(selector: str) -> CSSSelector | None:
-    try:
-        return CSSSelector(selector)
-    except (SelectorError, ValueError):
-        return None
-
-
 def _select(root: HtmlElement, selector: str) -> list[HtmlElement]:
-    compiled = _compiled(selector) if selector else None
-    return list(compiled(root)) if compiled is not None else []
+    return select(root, selector, warn=False)
 
 
 def _words(text: str) -> list[str]:
