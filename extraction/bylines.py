@@ -63,6 +63,20 @@ _UI_AMBIGUOUS = sorted(UI_LABELS_AMBIGUOUS, key=len, reverse=True)
 _UI_SEP = " \t|·•,:;-–—/"
 
 
+def _label_patterns(label: str) -> tuple[tuple[bool, re.Pattern[str]], ...]:
+    """``label`` at the end of a line, then at its start (case-insensitive)."""
+    sep, word = re.escape(_UI_SEP), re.escape(label)
+    at_end = re.compile(rf"(?:^|(?<=[\s{sep}])){word}[{sep}]*$", re.I)
+    at_start = re.compile(rf"^[{sep}]*{word}(?=[\s{sep}]|$)", re.I)
+    return ((True, at_end), (False, at_start))
+
+
+#: per label, longest first: (label, ambiguous, its patterns)
+_UI_PATTERNS = [
+    (label, label in _UI_AMBIGUOUS, _label_patterns(label)) for label in _UI_LABELS + _UI_AMBIGUOUS
+]
+
+
 def strip_ui_labels(text: str) -> str:
     """A source or byline line without the control labels glued to its ends ("Theo Đời sống
     Pháp luật Copy link" -> "Theo Đời sống Pháp luật"; :data:`vnnews.vocab.UI_LABELS`). An
@@ -72,16 +86,9 @@ def strip_ui_labels(text: str) -> str:
     removed = False
     while stripped and line:
         stripped = False
-        for label in _UI_LABELS + _UI_AMBIGUOUS:
-            ambiguous = label in _UI_AMBIGUOUS
-            for at_end in (True, False):
-                sep, word = re.escape(_UI_SEP), re.escape(label)
-                pattern = (
-                    rf"(?:^|(?<=[\s{sep}])){word}[{sep}]*$"
-                    if at_end
-                    else rf"^[{sep}]*{word}(?=[\s{sep}]|$)"
-                )
-                match = re.search(pattern, line, re.I)
+        for label, ambiguous, patterns in _UI_PATTERNS:
+            for at_end, pattern in patterns:
+                match = pattern.search(line)
                 if not match:
                     continue
                 if ambiguous and not removed and label not in match.group(0):

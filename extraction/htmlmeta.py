@@ -245,6 +245,9 @@ def _is_logo(node: HtmlElement, names: Iterable[str]) -> bool:
     return not text or any(text == fold(n) for n in names if n)
 
 
+_HEADLINE_ATTRIBUTES = ("class", "id", "itemprop", "data-role", "data-slot")
+
+
 def visible_headline(tree: HtmlElement, names: Iterable[str], references: list[str]) -> str:
     """The headline as the page shows it: the first ``h1``, or element whose class says
     title (``.article-title``, ``.tieu-de``…), that is not the site's logo or name and sits
@@ -253,13 +256,10 @@ def visible_headline(tree: HtmlElement, names: Iterable[str], references: list[s
     names = list(names)
     headings: list[HtmlElement] = []
     for el in tree.iter():
-        if not isinstance(el.tag, str) or el.tag in ("title", "meta", "html", "body", "a"):
+        if el.tag != "h1" and el.tag not in ("h2", "h3", "div", "p", "span", "header"):
             continue
-        tokens = " ".join(
-            str(el.get(a) or "") for a in ("class", "id", "itemprop", "data-role", "data-slot")
-        )
-        if el.tag == "h1" or (
-            el.tag in ("h2", "h3", "div", "p", "span", "header") and _HEADLINE_CLASS.search(tokens)
+        if el.tag == "h1" or _HEADLINE_CLASS.search(
+            " ".join(str(el.get(a) or "") for a in _HEADLINE_ATTRIBUTES)
         ):
             words = len(node_text(el).split())
             if 2 <= words <= 40 or el.tag == "h1":

@@ -233,8 +233,8 @@ def _needs(selector: str) -> _Needs | None:
 class _DocumentNames:
     """The class tokens, class attribute values and ids present anywhere in one document.
 
-    Kept for the last two documents asked about (a worker reads one page at a time; the body
-    walker works on a copy of the body). The extraction removes elements but never adds
+    Kept for the last four documents asked about (a worker reads one page at a time; the body
+    walker works on copies of parts of it). The extraction removes elements but never adds
     classes or ids, so what was read stays a superset of what the tree holds: a selector it
     rules out cannot match."""
 
@@ -253,7 +253,7 @@ class _DocumentNames:
             if known is doc:
                 return names
         names = cls(doc)
-        cls._recent = [(doc, names), *cls._recent[:1]]
+        cls._recent = [(doc, names), *cls._recent[:3]]
         return names
 
     def may_match(self, needs: _Needs | None) -> bool:
