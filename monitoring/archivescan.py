@@ -42,8 +42,15 @@ def record_site(record: dict[str, Any]) -> str:
     """The site a record belongs to: its profile name, else its host (as run reports do)."""
     if record.get("site"):
         return str(record["site"])
-    url = str(record.get("canonical_url") or record.get("url") or "")
-    return (urlsplit(url).hostname or "unknown").removeprefix("www.")
+    parts = urlsplit(str(record.get("canonical_url") or record.get("url") or ""))
+    host = parts.hostname or "unknown"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port:  # as monitoring.runreport.site_of names the run of a site on a port
+        host = f"{host}:{port}"
+    return host.removeprefix("www.")
 
 
 def jsonl_files(paths: ArchivePaths) -> list[Path]:

@@ -366,3 +366,20 @@ def test_sites_on_one_host_have_their_own_history() -> None:
     assert site_of(spider("http://127.0.0.1:8001/"))[0] == "127.0.0.1:8001"
     assert site_of(spider("http://127.0.0.1:8002/"))[0] == "127.0.0.1:8002"
     assert site_of(spider("https://www.nhandan.vn/"))[0] == "nhandan.vn"
+
+
+def test_records_of_a_site_on_a_port_count_under_its_run_reports_site() -> None:
+    """`scrapy sites` / `scrapy report` put a start_urls site's records and runs on one row."""
+    from types import SimpleNamespace
+
+    from monitoring.archivescan import record_site
+    from monitoring.runreport import site_of
+
+    for start, article in [
+        ("http://127.0.0.21:8731/", "http://127.0.0.21:8731/tin-tuc/a-1.html"),
+        ("https://www.tintuc.vn/", "https://www.tintuc.vn/a-1.html"),
+        ("https://tintuc.vn:8443/", "https://tintuc.vn:8443/a-1.html"),
+    ]:
+        spider = SimpleNamespace(profile=None, site_name=None, start_urls=[start], name="news")
+        rec = {"site": None, "canonical_url": article, "url": article}
+        assert record_site(rec) == site_of(spider)[0]
