@@ -23,7 +23,9 @@ import pytest
 import redis
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.recheck import RedisRecheckStore
 from spiders.distributed.keys import CrawlKeys
+from spiders.news import NewsSpider
 from tests.conftest import REPO_ROOT, RunningSite, crawl_command, run_crawl
 from tests.redisserver import delete_prefix
 
@@ -129,8 +131,29 @@ def test_three_workers_share_one_crawl(
     assert client.hlen(keys.inflight) == 0 and client.zcard(keys.queue) == 0
     assert not client.exists(keys.dupefilter), "the last worker out clears the crawl"
     assert int(client.get(keys.articles) or 0) == len(expected_urls(sample_site))
-    # the dedup index lives in Redis too
+    # the dedup index and the re-check state live in Redis too, not in the workers' archives
     assert list(client.scan_iter(match=f"{prefix}dedup:*"))
+    assert list(client.scan_iter(match=f"{prefix}recheck:*"))
+    assert not [a for a in archives if (a / "index" / "recheck.sqlite3").exists()]
+
+
+def test_the_spider_is_built_in_distributed_mode(
+    tmp_path: Path, redis_url: str, prefix: str
+) -> None:
+    """The spider opens its re-check store in from_crawler, before the add-ons' update_settings:
+    the add-on must already have switched the back ends when the crawler process was built."""
+    from scrapy.crawler import CrawlerRunner
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    values = {**worker_settings(redis_url, prefix), "ARCHIVE_DIR": str(tmp_path)}
+    settings.setdict(values, priority="cmdline")
+    crawler = CrawlerRunner(settings).create_crawler("news")
+    spider = NewsSpider.from_crawler(crawler, start_urls="http://127.0.0.1:9/")
+    assert spider.recheck is not None
+    assert isinstance(spider.recheck.store, RedisRecheckStore)
+    assert crawler.settings["DEDUP_BACKEND"] == "redis"
+    assert not (tmp_path / "index" / "recheck.sqlite3").exists()
 
 
 def test_same_records_as_a_single_worker(
