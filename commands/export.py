@@ -4,7 +4,7 @@ Reads the closed record files ``ARCHIVE_DIR/json/*.jsonl`` (``-s ARCHIVE_DIR=DIR
 late syndication links ``ARCHIVE_DIR/links/*.jsonl``, and writes the selected records:
 
 * ``--site NAME`` (repeatable, or comma-separated): the record's site profile name, or its
-  host (``www.`` and the port do not count);
+  host (``www.`` and the port do not count), or ``host:port``;
 * ``--since T`` / ``--until T`` (ISO date or date-time; no offset means +07:00, as Vietnamese
   sites write dates) on ``--time published`` (default) or ``--time fetched``: since is
   inclusive, until exclusive; a record without that time is left out when a range is given;
@@ -153,11 +153,11 @@ class Query:
         if not self.sites:
             return True
         url = str(record.get("url") or "")
-        names = {
-            str(record.get("site") or ""),
-            host_key(url),
-            (urlsplit(url).hostname or "").removeprefix("www."),
-        }
+        parts = urlsplit(url)
+        host = (parts.hostname or "").removeprefix("www.")
+        names = {str(record.get("site") or ""), host_key(url), host}
+        if parts.port:  # host:port, as run reports and `scrapy sites` name such a site
+            names.add(f"{host}:{parts.port}")
         return bool(self.sites & names)
 
     def time_matches(self, record: dict[str, Any]) -> bool:
