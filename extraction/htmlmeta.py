@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -132,8 +133,10 @@ _LEAD_SELECTORS = (
 )
 
 
+@lru_cache(maxsize=1 << 14)
 def fold(text: str) -> str:
-    """Case-, accent- and punctuation-free form, for comparing names and headlines."""
+    """Case-, accent- and punctuation-free form, for comparing names and headlines (memoised:
+    a page compares the same few names and headlines with many candidates)."""
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d").replace("ð", "d"))
     return re.sub(r"[\W_]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
