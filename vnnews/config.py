@@ -299,6 +299,13 @@ SPEC: tuple[Setting, ...] = (
     S("USER_AGENT", "str", "User-Agent header sent with every request", nonempty=True),
     S("CONCURRENT_REQUESTS", "int", "requests in flight in total", low=1),
     S("CONCURRENT_REQUESTS_PER_DOMAIN", "int", "requests in flight per domain", low=1),
+    S(
+        "CONCURRENT_ITEMS",
+        "int",
+        "outputs of one response processed at once (Scrapy starts this many tasks per"
+        " response; its default of 100 cost ~10% of the crawl process's CPU)",
+        low=1,
+    ),
     S("DOWNLOAD_DELAY", "float", "seconds between requests to one domain", low=0),
     S("AUTOTHROTTLE_ENABLED", "bool", "adapt the delay to the server's latency"),
     S("AUTOTHROTTLE_START_DELAY", "float", "autothrottle's first delay (seconds)", low=0),
