@@ -45,6 +45,7 @@ from spiders.pageanalysis import (
     article_link,
     link_refusal,
     normalise_link,
+    warm_up,
 )
 from spiders.resources import ResourcePlanner
 from spiders.scope import Scope
@@ -200,6 +201,8 @@ class NewsSpider(scrapy.Spider):
     # --- start ------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.pool is not None:  # workers start while robots.txt and sitemaps are fetched
+            self.pool.warm(warm_up, self.profiles)
         for request in self._start_requests():
             yield request
 

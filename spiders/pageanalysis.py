@@ -26,7 +26,7 @@ import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -251,6 +251,39 @@ def analyse_page(body: bytes, url: str, encoding: str, rules: PageRules) -> Page
             tree=tree,
         )
     return found
+
+
+_WARM_PAGE = (
+    b"<html><head><title>Kh\xe1\xbb\x9fi \xc4\x91\xe1\xbb\x99ng</title></head><body><article>"
+    b"<h1>Kh\xe1\xbb\x9fi \xc4\x91\xe1\xbb\x99ng m\xc3\xa1y</h1>"
+    b"<p>Th\xe1\xbb\xa9 N\xc4\x83m, 04/12/2026 - 08:00</p>"
+    b"<p>M\xe1\xbb\x99t \xc4\x91o\xe1\xba\xa1n v\xc4\x83n \xc4\x91\xe1\xbb\xa7 d\xc3\xa0i "
+    b"\xc4\x91\xe1\xbb\x83 \xc4\x91\xc6\xb0\xe1\xbb\xa3c \xc4\x91\xe1\xbb\x8dc.</p>"
+    b'<a href="/a/b-1.html">x</a></article></body></html>'
+)
+
+
+def warm_up(profiles: Profiles) -> None:
+    """Read a small built-in page as a crawl would: a pool worker imports the extraction and
+    loads its lazy tables (profiles, date languages) before the first real page arrives."""
+    with contextlib.suppress(Exception):
+        rules = PageRules(
+            profiles=profiles,
+            max_links=10,
+            extract=ExtractArgs(fetched_at=datetime.now(UTC), hints={}, headers={}),
+        )
+        url = "http://warm-up.invalid/a/khoi-dong-1.html"
+        analyse_page(_WARM_PAGE, url, "utf-8", rules)
+        # the page is too small to pass for an article: its extraction is asked for directly
+        extract_outcome(
+            _WARM_PAGE,
+            url,
+            fetched_at=datetime.now(UTC),
+            profile=None,
+            hints={},
+            headers={},
+            encoding="utf-8",
+        )
 
 
 def _folds_elsewhere(found: PageAnalysis) -> bool:

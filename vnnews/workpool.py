@@ -108,6 +108,17 @@ class WorkPool:
             self.executor.shutdown(wait=True, cancel_futures=False)
             self.executor = None
 
+    def warm(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Start the workers now and have them run ``fn(*args)`` (imports, lazy tables), so
+        that the first pages do not wait for it. Fire and forget: a failure shows again on
+        real work. Only the process pool has anything to warm."""
+        if self.kind != "process" or self._closed:
+            return
+        self.open()
+        if self.executor is not None:
+            for _ in range(self.workers):  # each submit finds no idle worker: one more starts
+                self.executor.submit(fn, *args)
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in the pool (in this thread when inline or closed)."""
         if self.executor is None and not self._closed:
