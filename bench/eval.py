@@ -331,9 +331,7 @@ def vndev_section() -> str:
             "docs/evaluation.md. Trafilatura has no attribution or language output (scored as "
             "null); htmldate is scored on dates only.",
             "",
-            eval_vndev.vndev_tables(
-                eval_vndev.run_vndev([*eval_vndev.load_pages(), *eval_vndev.load_unseen()])
-            ),
+            eval_vndev.vndev_tables(eval_vndev.run_vndev(eval_vndev.load_real_groups())),
         ]
     )
 
