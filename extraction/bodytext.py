@@ -424,11 +424,10 @@ def is_standfirst(tree: HtmlElement, text: str) -> bool:
     root = root if root is not None else tree
     limit = 2 * len(text) + 200  # a cheap bound before folding an element's text
     matches: list[HtmlElement] = []
-    for node in root.iter():
-        if isinstance(node.tag, str) and node.tag in _TEXT_TAGS:
-            content = node.text_content()
-            if len(content) <= limit and fold(content) == target:
-                matches.append(node)
+    for node in root.iter(*_TEXT_TAGS):
+        content = node.text_content()
+        if len(content) <= limit and fold(content) == target:
+            matches.append(node)
     found = set(matches)
     outermost = [n for n in matches if n.getparent() not in found]
     if not outermost:
