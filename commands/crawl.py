@@ -21,6 +21,7 @@ from typing import Any, NoReturn, cast
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
+from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
@@ -32,11 +33,21 @@ from spiders.distributed.scheduler import connect
 from spiders.guard import is_storage_error, one_line
 from spiders.news import NewsSpider, check_arguments
 from vnnews.config import SettingError, check_archive_dir, check_redis, unknown_names, validate
-from vnnews.outcome import ARCHIVE_UNWRITABLE, BAD_SETTINGS, DEDUP_UNAVAILABLE, exit_code
+from vnnews.outcome import (
+    ARCHIVE_UNWRITABLE,
+    BAD_SETTINGS,
+    DEDUP_UNAVAILABLE,
+    INTERRUPTED,
+    exit_code,
+)
 from vnnews.paths import ArchivePaths
 from vnnews.profiles import ProfileError, ProfileRegistry
 
 logger = logging.getLogger(__name__)
+
+#: the news spider's arguments (``-a NAME=VALUE``); ``_job`` is the one Scrapyd adds
+SPIDER_ARGUMENTS = ("site", "start_urls")
+SCRAPYD_ARGUMENTS = ("_job",)
 
 
 def fail(message: str, code: int, debug: bool = False) -> NoReturn:
@@ -94,7 +105,21 @@ class Command(ScrapyCrawlCommand):
             fail(str(exc), BAD_SETTINGS, debug)
         except ValueError as exc:  # -s without NAME=VALUE
             raise UsageError(str(exc)) from None
+        if len(args) == 1:  # Scrapy's "Spider not found" would be a traceback after its banner
+            known = get_spider_loader(settings).list()
+            if args[0] not in known:
+                fail(
+                    f"no spider named {args[0]!r}; spiders: {', '.join(sorted(known))}",
+                    BAD_SETTINGS,
+                )
         if args and args[0] == NewsSpider.name:
+            unknown = sorted(set(opts.spargs) - {*SPIDER_ARGUMENTS, *SCRAPYD_ARGUMENTS})
+            if unknown:  # a typo (-a start_url=…) would otherwise be ignored
+                fail(
+                    f"unknown spider argument {unknown[0]!r} for {NewsSpider.name}: "
+                    f"allowed: {', '.join(SPIDER_ARGUMENTS)}",
+                    BAD_SETTINGS,
+                )
             try:
                 registry = ProfileRegistry.load(settings.getlist("NEWS_PROFILE_DIRS"))
                 check_arguments(registry, opts.spargs.get("site"), opts.spargs.get("start_urls"))
@@ -142,6 +167,16 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
             return
         stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+        if "finish_reason" not in stats:
+            # the spider was never closed: a SIGTERM or Ctrl-C while the crawl was starting
+            # stops the reactor before the engine runs (its files are repaired next run)
+            print(
+                "error: the crawl was stopped while starting (a signal before it ran); "
+                "the next run continues",
+                file=sys.stderr,
+            )
+            self.exitcode = INTERRUPTED
+            return
         code = stats.get("vnnews/exit_code")
         if code is None:  # the run guard is not installed: judge the stats here
             code, _ = exit_code(stats)

@@ -44,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from croniter import croniter
 from scrapy.commands import ScrapyCommand
@@ -77,6 +78,9 @@ class Job:
     cron: str | None = None
     spider_args: tuple[tuple[str, str], ...] = ()
     settings: tuple[tuple[str, str], ...] = ()
+    #: the site the crawl reports under (``runs/<report_site>/``), when not ``name``: a
+    #: schedule-file entry without a profile is reported under its first start URL's host
+    report_site: str = ""
 
     def first_due(self, now: datetime) -> datetime:
         """An interval job runs at once; a cron job at its next time."""
@@ -172,9 +176,22 @@ def jobs_from_file(path: Path, registry: ProfileRegistry) -> list[Job]:
                 where,
                 spider_args=tuple(args),
                 settings=pairs,
+                report_site="" if name in known else report_site(urls),
             )
         )
     return jobs
+
+
+def report_site(start_urls: Sequence[str]) -> str:
+    """The site a crawl without a profile reports under: its first start URL's host, with
+    the port when there is one, less ``www.`` (``monitoring.runreport.site_of``), so the
+    scheduler's log, events and lock sit beside the crawl's run reports."""
+    parts = urlsplit(str(start_urls[0]))
+    host = parts.hostname or ""
+    with contextlib.suppress(ValueError):  # a bad port: the crawl says so, in its log
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    return host.removeprefix("www.")
 
 
 def _setting_text(value: Any) -> str:
@@ -240,7 +257,7 @@ class Scheduler:
     # -- starting --------------------------------------------------------------------------
 
     def _site_dir(self, job: Job) -> Path:
-        directory = site_dir(self.archive, job.name)
+        directory = site_dir(self.archive, job.report_site or job.name)
         directory.mkdir(parents=True, exist_ok=True)
         return directory
 

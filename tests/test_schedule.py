@@ -18,6 +18,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -32,6 +33,8 @@ from commands.schedule import (
     jobs_from_file,
     jobs_from_profiles,
 )
+from monitoring.history import site_dir
+from monitoring.runreport import site_of
 from tests.conftest import REPO_ROOT, RunningSite
 from vnnews.paths import ArchivePaths
 from vnnews.profiles import ProfileRegistry
@@ -172,6 +175,37 @@ def _scheduler(tmp_path: Path, script: str, every: float = 0.2, **kw: Any) -> Sc
         lambda job: [sys.executable, "-c", script, str(marker)],
         **kw,
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "directory"),
+    [
+        ("http://127.0.0.16:8816/", "127.0.0.16_8816"),
+        ("https://www.tin.example.vn/thoi-su/", "tin.example.vn"),
+    ],
+)
+def test_a_site_without_a_profile_keeps_its_logs_beside_its_run_reports(
+    tmp_path: Path, url: str, directory: str
+) -> None:
+    # [sites.NAME] without a profile: the crawl reports under its start host
+    # (monitoring.runreport.site_of), so the scheduler's log, events and lock go there too,
+    # not under NAME (they were split over runs/NAME and runs/HOST)
+    path = _write(tmp_path, f'[sites.lentsite]\nevery = "1h"\nstart_urls = ["{url}"]\n')
+    (job,) = jobs_from_file(path, ProfileRegistry.load())
+    spider = SimpleNamespace(profile=None, site_name=None, start_urls=[url], name="news")
+    reported, _ = site_of(spider)  # type: ignore[arg-type]
+    assert site_dir(ArchivePaths.of(tmp_path), reported).name == directory
+    scheduler = Scheduler(
+        [job],
+        ArchivePaths.of(tmp_path / "archive"),
+        lambda job: [sys.executable, "-c", "pass"],
+    )
+    code = scheduler.run(until=lambda: scheduler.counts.get("ended", 0) >= 1)
+    assert code == 0
+    (end,) = [e for e in events(tmp_path / "archive", directory) if e["event"] == "end"]
+    assert end["site"] == "lentsite"
+    assert Path(end["log"]).parent.name == directory
+    assert not (ArchivePaths.of(tmp_path / "archive").runs_dir / "lentsite").exists()
 
 
 def test_a_run_that_overruns_its_slots_is_not_doubled(tmp_path: Path) -> None:
