@@ -1,7 +1,10 @@
 """The article versioning rule: one place for the crawl and for ``scrapy reprocess``.
 
-An article is named by its canonical URL (its URL when it has none); one version of it is
-one text, named by the text's digest (``text_digest``). For each record of an article, in
+An article is named by its *article key* (:func:`vnnews.urlcanon.article_key`): its canonical
+URL when that is on the record's own site (AMP, mobile and print variants are one article), else
+the record's own URL (a republished copy whose ``rel=canonical`` names the original on another
+site is its own article, never a version of the original). One version of an article is one
+text, named by the text's digest (``text_digest``). For each record of an article, in
 capture order:
 
 * a text already recorded for that article gives no new record (also when the article
@@ -28,6 +31,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from vnnews.urlcanon import article_key
+
 if TYPE_CHECKING:
     from archive.dedupindex import ArticleVersion, DedupIndex
 
@@ -35,13 +40,15 @@ logger = logging.getLogger(__name__)
 
 
 def version_key(record: Mapping[str, Any]) -> tuple[str, str] | None:
-    """``(article, text)`` of a record: canonical URL (else URL) and text digest; None
-    when the record lacks either."""
-    canonical = record.get("canonical_url") or record.get("url")
+    """``(article, text)`` of a record: its article key (the canonical URL when it is on the
+    record's own site, else the record's URL) and text digest; None when the record lacks
+    either."""
+    url, canonical = record.get("url"), record.get("canonical_url")
+    article = article_key(str(url or ""), str(canonical) if canonical else None)
     digest = record.get("text_digest")
-    if not canonical or not digest:
+    if not article or not digest:
         return None
-    return str(canonical), str(digest)
+    return article, str(digest)
 
 
 def commit_version(index: DedupIndex, record: Mapping[str, Any]) -> ArticleVersion | None:

@@ -85,6 +85,7 @@ from vnnews.pagekind import (
     reads_like_cards,
 )
 from vnnews.profiles import Selectors, SiteProfile
+from vnnews.urlcanon import article_key
 
 __all__ = [
     "BALANCED_EXTRACTOR",
@@ -145,9 +146,10 @@ def text_digest(text: str) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def record_id(canonical: str, digest: str) -> str:
-    """Stable id of one article version: same canonical URL and same text, same id."""
-    raw = hashlib.sha1(f"{canonical}\n{digest}".encode()).digest()
+def record_id(article: str, digest: str) -> str:
+    """Stable id of one article version: same article key (:func:`vnnews.urlcanon.article_key`:
+    the canonical URL when on the record's own site, else its URL) and same text, same id."""
+    raw = hashlib.sha1(f"{article}\n{digest}".encode()).digest()
     return base64.b32encode(raw).decode("ascii").lower()
 
 
@@ -293,7 +295,9 @@ def extract_page(
     }
     record = normalise_record(record)
     record["text_digest"] = text_digest(record["text"])
-    record["id"] = record_id(record["canonical_url"], record["text_digest"])
+    record["id"] = record_id(
+        article_key(record["url"], record["canonical_url"]), record["text_digest"]
+    )
     return Extraction(record, profile_miss)
 
 

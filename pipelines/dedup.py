@@ -1,7 +1,9 @@
 """DedupPipeline: one JSON record per article version.
 
-Items are article record dicts (from the extraction pipeline) with ``canonical_url``,
-``text_digest`` and ``warc``. Against the dedup index (``archive.dedupindex``):
+Items are article record dicts (from the extraction pipeline) with ``url``,
+``canonical_url``, ``text_digest`` and ``warc``. An article is named by its article key
+(``archive.versions.version_key``: the canonical URL when it is on the record's own site, else
+the record's URL). Against the dedup index (``archive.dedupindex``):
 
 * first sighting of an article -> ``version`` 1, ``previous`` null;
 * changed text -> ``version`` = latest + 1, ``previous`` = the latest version's ``id``;
@@ -58,7 +60,7 @@ class DedupPipeline:
     def __init__(self, crawler: Crawler, index: DedupIndex) -> None:
         self.crawler = crawler
         self.index = index
-        # canonical URL -> (the item of that article being numbered or written, who waits)
+        # article key -> (the item of that article being numbered or written, who waits)
         self.in_flight: dict[str, tuple[Any, list[Deferred[None]]]] = {}
 
     @classmethod
@@ -89,21 +91,21 @@ class DedupPipeline:
             self._inc("dedup/missing_fields")
             logger.warning("Record without canonical_url/text_digest: %s", item.get("url"))
             return item
-        canonical, digest = key
-        item["id"] = item.get("id") or record_id(canonical, digest)
+        article, digest = key  # the article key (archive.versions): never another site's URL
+        item["id"] = item.get("id") or record_id(article, digest)
         warc = item.get("warc") or {}
         revisit = bool(warc.get("revisit"))
         if warc:
             item["warc"] = {k: warc[k] for k in WARC_FIELDS if k in warc}
-        while (held := self.in_flight.get(canonical)) is not None:
+        while (held := self.in_flight.get(article)) is not None:
             waiter: Deferred[None] = Deferred()
             held[1].append(waiter)  # fired when that item is written or dropped
             await maybe_deferred_to_future(waiter)
-        self.in_flight[canonical] = (item, [])
+        self.in_flight[article] = (item, [])
         try:
             if await run_in_thread(self.index.find_version, *key) is not None:
-                self._drop(canonical, digest, revisit)
-            latest = await run_in_thread(self.index.latest_version, canonical)
+                self._drop(article, digest, revisit)
+            latest = await run_in_thread(self.index.latest_version, article)
         except BaseException:
             self._release(item)
             raise
@@ -112,10 +114,10 @@ class DedupPipeline:
         self._inc("dedup/new_versions" if latest else "dedup/new_articles")
         return item
 
-    def _drop(self, canonical: str, digest: str, revisit: bool) -> NoReturn:
+    def _drop(self, article: str, digest: str, revisit: bool) -> NoReturn:
         self._inc("dedup/known_revisit" if revisit else "dedup/unchanged_text")
         kind = KnownRevisit if revisit else UnchangedText
-        raise kind(f"article text already recorded: {canonical} ({digest})")
+        raise kind(f"article text already recorded: {article} ({digest})")
 
     def _release(self, item: Any) -> bool:
         """Let the next item of ``item``'s article go on; False if ``item`` held nothing."""

@@ -5,20 +5,23 @@ JSON output. For each record it looks up the persistent near-duplicate index
 (:mod:`archive.neardup`, every record archived before, any run, any site) and sets:
 
 * ``near_duplicates``: ``[{id, url, similarity}]``, records whose lead+text is at least
-  ``NEARDUP_THRESHOLD`` similar, most similar first, one per article (canonical URL). Other
-  versions of the record's own article (same canonical URL) are versions, not near-duplicates;
+  ``NEARDUP_THRESHOLD`` similar, most similar first, one per article (article key,
+  :func:`vnnews.urlcanon.article_key`: the canonical URL when it is on the record's own site,
+  else the record's URL). Other versions of the record's own article (same article key) are
+  versions, not near-duplicates;
 * ``syndicated_from``: ``{id, url, decided_by}``, the original this record republishes, when
   one of these says so (first rule that points one way wins):
 
   1. ``canonical``: the record's ``rel=canonical`` names the other record's page on another
-     host;
+     site (:func:`vnnews.urlcanon.site_key`: ``www.``/``m.``/``amp.`` hosts, scheme and default
+     ports are one site);
   2. ``attribution``: the record's ``source`` ("Theo X", "Nguồn: X") names the other record's
      publisher, site or domain (and not the record's own);
   3. ``earlier_published``: the other record was published earlier (at the precision both
      dates have).
 
-  Only records of another outlet (site, else host) count: near-duplicates within one site
-  are listed but never called syndication;
+  Only records of another outlet (site profile, else site key) count: near-duplicates within
+  one site are listed but never called syndication;
 * ``syndicated_to``: ``[{id, url, decided_by}]``, copies archived *before* this original (the
   same rules, seen from the other side). Their records were written already and are never
   rewritten: each such link is written as a line ``{id, url, syndicated_from, similarity,
@@ -56,6 +59,7 @@ from archive.neardup import (
 from pipelines.jsonlines import repair_open_file, writer_alive
 from pipelines.schema import SCHEMA_VERSION
 from vnnews.paths import JSONL_SUFFIX, OPEN_SUFFIX, ArchivePaths
+from vnnews.urlcanon import article_key, site_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -121,15 +125,10 @@ def name_keys(name: str | None) -> set[str]:
     return {k for k in keys if len(k) >= 3}
 
 
-def host_of(url: str) -> str:
-    """host:port without a leading www. (the outlet when the record has no site)."""
-    netloc = urlsplit(url).netloc.lower()
-    return netloc.removeprefix("www.")
-
-
 def outlet(entry: DocEntry) -> str:
-    """Who published a record: its site profile, else its host."""
-    return entry.site or host_of(entry.url)
+    """Who published a record: its site profile, else its site key (host without
+    ``www.``/``m.``/``amp.``, port when not the default)."""
+    return entry.site or site_key(entry.url)
 
 
 def outlet_names(entry: DocEntry) -> set[str]:
@@ -147,8 +146,15 @@ def names_outlet(source: str | None, entry: DocEntry) -> bool:
 
 
 def cross_host(entry: DocEntry) -> bool:
-    """The record's canonical link points to another host."""
-    return host_of(entry.url) != host_of(entry.canonical_url)
+    """The record's canonical link points to another site (:func:`vnnews.urlcanon.site_key`):
+    then the record is its own article (:func:`article`), a copy naming its original."""
+    return site_key(entry.url) != site_key(entry.canonical_url)
+
+
+def article(entry: DocEntry) -> str:
+    """The article a record is a version of (:func:`vnnews.urlcanon.article_key`, the key the
+    dedup index numbers versions by)."""
+    return article_key(entry.url, entry.canonical_url)
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -191,9 +197,7 @@ def direction(record: DocEntry, other: DocEntry) -> tuple[int, str] | None:
 
 def same_article(record: DocEntry, other: DocEntry) -> bool:
     """Another version of the record's own article (not a near-duplicate)."""
-    if other.id == record.id:
-        return True
-    return other.canonical_url == record.canonical_url and cross_host(other) == cross_host(record)
+    return other.id == record.id or article(other) == article(record)
 
 
 @dataclass
@@ -216,7 +220,7 @@ def decide(record: DocEntry, matches: list[Match], by_canonical: list[DocEntry])
     for match in matches:
         if same_article(record, match.entry):
             continue
-        key = match.entry.canonical_url
+        key = article(match.entry)
         if key not in best or match.similarity > best[key].similarity:
             best[key] = match
     near = sorted(best.values(), key=lambda m: (-m.similarity, m.entry.id))

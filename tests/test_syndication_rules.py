@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from archive.neardup import DocEntry, Match
-from pipelines.syndication import decide, direction, name_keys, names_outlet
+from pipelines.syndication import (
+    cross_host,
+    decide,
+    direction,
+    name_keys,
+    names_outlet,
+    outlet,
+    same_article,
+)
 
 
 def doc(
@@ -150,3 +158,30 @@ def test_cross_host_canonical_links_even_below_the_threshold() -> None:
         "decided_by": "canonical",
     }
     assert links.near_duplicates == []  # not similar enough to be listed as one
+
+
+def test_copies_on_two_sites_naming_one_original_are_two_articles() -> None:
+    """Each copy is its own article (its own URL), so each is linked, neither a version."""
+    one = doc("c", "https://mirror.vn/1.html", canonical=ORIGINAL.url)
+    two = doc("d", "https://portal.vn/2.html", canonical=ORIGINAL.url)
+    assert not same_article(one, two) and not same_article(one, ORIGINAL)
+    links = decide(two, [Match(one, 1.0), Match(ORIGINAL, 1.0)], [ORIGINAL])
+    assert [n["id"] for n in links.near_duplicates] == sorted([one.id, ORIGINAL.id])
+    assert links.syndicated_from == {
+        "id": ORIGINAL.id,
+        "url": ORIGINAL.url,
+        "decided_by": "canonical",
+    }
+
+
+def test_amp_and_mobile_hosts_are_the_records_own_site() -> None:
+    """A canonical on the www./m./amp. host of the record's site is not "another site": the
+    AMP page is a version of the article (same article key), never its copy."""
+    amp = doc("m", "https://amp.nhandan.vn/bai-post1.html", canonical=ORIGINAL.url)
+    mobile = doc("n", "http://m.nhandan.vn:80/bai-post1.html", canonical=ORIGINAL.url)
+    for variant in (amp, mobile):
+        assert not cross_host(variant)
+        assert same_article(variant, ORIGINAL)
+        assert outlet(variant) == "nhandan.vn"
+        links = decide(variant, [Match(ORIGINAL, 1.0)], [])
+        assert links.near_duplicates == [] and links.syndicated_from is None

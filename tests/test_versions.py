@@ -100,3 +100,37 @@ def test_crawl_and_reprocess_number_the_same_history_alike(tmp_path: Path) -> No
         seen.add(key)
     assert crawled == expected
     assert stats["reprocess/unchanged_text"] == 2 and stats["reprocess/records"] == 4
+
+
+def test_key_is_the_canonical_only_on_the_records_own_site() -> None:
+    amp = "https://amp.nhandan.vn/a.html"
+    assert version_key({"canonical_url": A, "url": amp, "text_digest": "d"}) == (A, "d")
+    copy = "https://baotintuc.vn/a-copy.html"  # a republished copy naming the original
+    assert version_key({"canonical_url": A, "url": copy, "text_digest": "d"}) == (copy, "d")
+
+
+def test_pipeline_keeps_a_cross_site_copy_and_its_original(tmp_path: Path) -> None:
+    """Same text, the copy's canonical is the original: two articles, in either order."""
+    copy_url = "http://127.0.0.1:8002/tin/a.html"
+    for order in ((A, copy_url), (copy_url, A)):
+        crawler = project_crawler(
+            ARCHIVE_DIR=str(tmp_path / str(len(order[0]))), WARC_ENABLED=False
+        )
+        pipeline = DedupPipeline.from_crawler(crawler)
+        done: list[tuple[Any, ...]] = []
+        for url in order:
+            item: dict[str, Any] = {"url": url, "canonical_url": A, "text_digest": "sha1:T1"}
+            item = asyncio.run(pipeline.process_item(item))  # never dropped
+            crawler.signals.send_catch_log(
+                signals.item_scraped, item=item, response=None, spider=None
+            )
+            done.append((item["url"], item["id"], item["version"], item["previous"]))
+        archive = crawler.get_extension(ArchiveExtension)
+        assert archive is not None
+        archive.spider_closed()
+        assert sorted(done) == sorted(
+            [
+                (A, record_id(A, "sha1:T1"), 1, None),
+                (copy_url, record_id(copy_url, "sha1:T1"), 1, None),
+            ]
+        )

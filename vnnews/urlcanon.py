@@ -4,7 +4,10 @@
 fragments, default ports, letter case of scheme and host, query order).
 ``fold_variant`` maps AMP and print variants of an article back to the article URL.
 ``is_template_canonical`` tells a ``rel=canonical`` that no article can mean (the home page,
-the page's URL without its article id). All are pure functions of URL strings.
+the page's URL without its article id). ``site_key`` names the site a URL is on (``www.``,
+``m.``, ``amp.``, ``mobile.`` hosts, scheme and default ports fold; another host or port does
+not), and ``article_key`` is the one rule for an article's identity: the ``rel=canonical`` when
+it is on the page's own site, else the page's own URL. All are pure functions of URL strings.
 """
 
 from __future__ import annotations
@@ -133,8 +136,52 @@ def _id_like(name: str, value: str) -> bool:
     return name.lower() in _ID_PARAMS and any(c.isdigit() for c in value)
 
 
-def _site_key(netloc: str) -> str:
-    return netloc.lower().removeprefix("www.")
+#: first host labels that name a variant of a site (desktop, mobile, AMP), not another site
+_VARIANT_HOST_LABELS = ("www.", "m.", "amp.", "mobile.")
+
+
+def site_key(url: str) -> str:
+    """The site ``url`` is on, as article identity and syndication see it: the host (lower
+    case, no trailing dot) without leading ``www.``/``m.``/``amp.``/``mobile.`` labels (while
+    a dot remains), with ``:port`` when the port is not the scheme's default. The scheme does
+    not count. ``https://amp.nhandan.vn/x`` and ``http://www.nhandan.vn:80/y`` are on
+    ``nhandan.vn``; ``baotintuc.vn``, ``tinhuy.nhandan.vn`` and ``nhandan.vn:8080`` are other
+    sites. "" when ``url`` has no host."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower().rstrip(".")
+    folded = True
+    while folded:
+        folded = False
+        for label in _VARIANT_HOST_LABELS:
+            if host.startswith(label) and "." in host[len(label) :]:
+                host = host[len(label) :]
+                folded = True
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        return f"{host}:{port}"
+    return host
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether two URLs are on one site (:func:`site_key`)."""
+    key = site_key(url)
+    return bool(key) and key == site_key(other)
+
+
+def article_key(url: str, canonical: str | None) -> str:
+    """The article a page is a version of: its ``rel=canonical`` (``canonical``) when that is
+    on the page's own site (:func:`same_site`: AMP, mobile, print and tracking variants fold
+    into one article), else the page's own ``url``: a canonical on another site (a
+    republished copy naming its original) never makes the copy the original's article.
+    Records with no ``url`` are named by ``canonical``."""
+    if not url:
+        return canonical or ""
+    if canonical and canonical != url and same_site(url, canonical):
+        return canonical
+    return url
 
 
 def is_template_canonical(page_url: str, canonical: str) -> bool:
@@ -142,12 +189,13 @@ def is_template_canonical(page_url: str, canonical: str) -> bool:
     the site root for a page that is not the root, or the page's own URL without the part that
     names the article: an id-like query parameter (``/tin-tuc/chi-tiet?id=1229`` ->
     ``/tin-tuc/chi-tiet``) or a last path segment with an id (``/tin/12345`` -> ``/tin``).
-    Scheme, ``www.``, default ports, tracking parameters and query order do not count."""
+    Scheme, variant hosts (:func:`site_key`), default ports, tracking parameters and query
+    order do not count."""
     page = urlsplit(canonicalize_url(page_url))
     target = urlsplit(canonicalize_url(canonical))
     if target.path in ("", "/") and page.path not in ("", "/"):
         return True
-    if _site_key(page.netloc) != _site_key(target.netloc):
+    if not same_site(page_url, canonical):
         return False
     page_path, target_path = page.path.rstrip("/"), target.path.rstrip("/")
     page_query = parse_qsl(page.query, keep_blank_values=True)
