@@ -57,6 +57,7 @@ from scrapy.commands import ScrapyCommand
 
 from pipelines.schema import SCHEMA_VERSION, version_of
 from vnnews.paths import JSONL_SUFFIX, ArchivePaths
+from vnnews.urlcanon import article_key
 
 FORMATS = ("jsonl", "csv", "parquet")
 TIME_FIELDS = {"published": "published", "fetched": "fetched_at"}
@@ -222,7 +223,7 @@ class Archive:
         archive = cls(record_files(paths))
         for path in archive.files:
             for record in read_lines(path):
-                key = str(record.get("canonical_url") or record.get("url"))
+                key = _article(record)
                 archive.latest[key] = max(
                     archive.latest.get(key, 0), int(record.get("version") or 1)
                 )
@@ -254,7 +255,7 @@ class Archive:
             out["near_duplicates"] = []
         out["syndicated_from"] = record.get("syndicated_from") or self.origin.get(rid)
         # copies of any version of this article (a copy names the version it copied)
-        key = str(record.get("canonical_url") or record.get("url"))
+        key = _article(record)
         copies: dict[str, dict[str, Any]] = {}
         for version_id in sorted(self.versions.get(key, set()) | {rid}):
             copies.update(self.copies.get(version_id, {}))
@@ -262,8 +263,13 @@ class Archive:
         return out
 
     def is_latest(self, record: dict[str, Any]) -> bool:
-        key = str(record.get("canonical_url") or record.get("url"))
+        key = _article(record)
         return int(record.get("version") or 1) >= self.latest.get(key, 0)
+
+
+def _article(record: dict[str, Any]) -> str:
+    """The article a record is a version of (as the crawl's dedup names it)."""
+    return article_key(str(record.get("url") or ""), record.get("canonical_url"))
 
 
 def _self(record: dict[str, Any]) -> dict[str, Any]:

@@ -14,9 +14,10 @@ patterns, else the page's markup; AMP/print variants folded), so home, section a
 pagination pages stay listings. ``--site NAME`` forces a profile (and that decision) for
 every file. WARCs of other tools: every HTML page is extracted.
 
-Versions follow the dedup rules: per canonical URL in capture order, a new text is a new
+Versions follow the dedup rules: per article (its canonical URL when that is on the page's
+own site, else its URL: ``vnnews.urlcanon.article_key``) in capture order, a new text is a new
 version (``previous`` = the version before), a text seen before is dropped. Output lines
-are sorted (canonical URL, version), keys sorted, so the same input gives the same bytes.
+are sorted (article, version), keys sorted, so the same input gives the same bytes.
 A one-line summary goes to stderr; broken records and non-HTML records are counted.
 """
 
@@ -403,8 +404,8 @@ def _article_order(record: dict[str, Any]) -> tuple[str, tuple[str, str, int]]:
 
 
 def assign_versions(records: list[dict[str, Any]], stats: Counter[str]) -> list[dict[str, Any]]:
-    """Dedup as the crawl does (``archive.versions``): one record per (canonical URL, text),
-    numbered in capture order; sorted by canonical URL then version."""
+    """Dedup as the crawl does (``archive.versions``): one record per (article, text),
+    numbered in capture order; sorted by article then version."""
     ledger = VersionLedger()
     out = []
     for record in sorted(records, key=_article_order):

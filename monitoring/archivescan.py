@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vnnews.paths import JSONL_SUFFIX, ArchivePaths
+from vnnews.urlcanon import article_key
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,17 @@ class SiteArchive:
         return len(self.articles)
 
 
+def _article(record: dict[str, Any]) -> str:
+    """The article a record is a version of (``vnnews.urlcanon.article_key``, as dedup has it):
+    a republished copy naming its original on another site counts on its own site."""
+    return article_key(str(record.get("url") or ""), record.get("canonical_url"))
+
+
 def record_site(record: dict[str, Any]) -> str:
     """The site a record belongs to: its profile name, else its host (as run reports do)."""
     if record.get("site"):
         return str(record["site"])
-    parts = urlsplit(str(record.get("canonical_url") or record.get("url") or ""))
+    parts = urlsplit(_article(record))
     host = parts.hostname or "unknown"
     try:
         port = parts.port
@@ -86,7 +93,7 @@ def _add(sites: dict[str, SiteArchive], record: dict[str, Any]) -> None:
     if site is None:
         site = sites[name] = SiteArchive(name)
     site.versions += 1
-    site.articles.add(hash(str(record.get("canonical_url") or record.get("url"))))
+    site.articles.add(hash(_article(record)))
     published = record.get("published")
     site.date_sources[str(record.get("published_source") or "none") if published else "none"] += 1
     fetched = record.get("fetched_at")

@@ -259,3 +259,23 @@ def test_failed_export_keeps_the_old_output(archive: dict[str, Any], tmp_path: P
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["arch", "out.parquet"]
     assert not (arch / "exports" / "job.json").exists()  # the consumer did not move on
+
+
+def test_a_copy_naming_its_original_on_another_site_is_its_own_article(
+    archive: dict[str, Any], tmp_path: Path
+) -> None:
+    """Latest-only export keys articles as the crawl's dedup does (vnnews.urlcanon.article_key):
+    a copy whose rel=canonical names an original on another site is not an old version of it."""
+    root = tmp_path / "arch"
+    shutil.copytree(archive["dir"], root)
+    records = [r for f in sorted((root / "json").glob("*.jsonl")) for r in read_jsonl(f)]
+    v2 = next(r for r in records if r["version"] == 2)
+    copy = {**v2, "url": "http://copy.example.vn/ban-sao.html", "id": "copyid", "version": 1,
+            "previous": None, "canonical_url": v2["canonical_url"]}  # fmt: skip
+    (root / "json" / "zz-copy.jsonl").write_text(json.dumps(copy) + "\n", encoding="utf-8")
+    out = tmp_path / "latest.jsonl"
+    done = cli(root, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    latest = read_jsonl(out)
+    assert len(latest) == 16
+    assert {r["id"] for r in latest} >= {"copyid", v2["id"]}
