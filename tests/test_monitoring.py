@@ -309,12 +309,17 @@ def test_sites_overview_from_reports_and_records(tmp_path: Path) -> None:
     ok_report = json.loads(ok.read_text(encoding="utf-8"))
     paths.json_dir.mkdir()
     recs = [record(i) for i in range(3)] + [{**record(0), "version": 2}]
-    recs.append({**record(9), "site": None, "canonical_url": "https://www.tintuc.vn/b"})
+    # no profile: the site is the article's (an AMP page counts on its canonical's site; a
+    # copy naming an original on another site counts on its own)
+    recs.append({**record(9), "site": None, "url": "https://amp.tintuc.vn/b",
+                 "canonical_url": "https://www.tintuc.vn/b"})  # fmt: skip
+    recs.append({**record(8), "site": None, "url": "https://baomoi.com/c.epi",
+                 "canonical_url": "https://www.tintuc.vn/c"})  # fmt: skip
     with open(paths.json_dir / "articles-1-1.jsonl", "w", encoding="utf-8") as fh:
         fh.write("".join(json.dumps(r) + "\n" for r in recs) + "{broken\n")
     archive = scan_archive(paths)
     assert archive["nhandan"].article_count == 3 and archive["nhandan"].versions == 4
-    assert archive["tintuc.vn"].article_count == 1
+    assert archive["tintuc.vn"].article_count == 1 and archive["baomoi.com"].article_count == 1
     days = Counter(r["published"][:10] for r in recs[:3])
     assert archive["nhandan"].published_per_day == days
     from monitoring.history import all_reports
