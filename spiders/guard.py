@@ -6,7 +6,8 @@
   archive or the dedup back end fails mid-run; logs a one-line run summary (drops by
   reason, failures) and sets the ``vnnews/exit_code`` stat (see ``vnnews.outcome``).
 * :class:`OneLineTaskErrors`: an error asyncio reports from a task nobody awaited, and an
-  item that failed for a full or read-only disk, is one log line; the traceback only at DEBUG.
+  item or page that failed for a full or read-only disk or a Redis back end that stopped
+  answering (the guard then stops the crawl), is one log line; the traceback only at DEBUG.
 * :class:`BackendGuardMiddleware` (downloader middleware): a dedup back-end error raised
   while a request is prepared (the conditional-request lookup) stops the crawl with
   ``finish_reason = dedup_unavailable`` instead of failing every request one by one.
@@ -20,6 +21,8 @@ import sqlite3
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from scrapy import signals
 
 from vnnews.config import SettingError, check_redis, check_startup
@@ -49,6 +52,11 @@ def is_backend_error(exc: BaseException) -> bool:
     if module.startswith("redis"):
         return True
     return isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError)
+
+
+def is_backend_down(exc: BaseException | None) -> bool:
+    """The Redis back end does not answer (a lost connection, a timeout): not a bug."""
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError)
 
 
 #: what SQLite says when the file system under the dedup index fails
@@ -86,7 +94,8 @@ def stop_crawl(crawler: Crawler, reason: str, message: str) -> None:
 
 class OneLineTaskErrors(logging.Filter):
     """asyncio's "Task exception was never retrieved" (with an 80-line traceback), and an item
-    that failed because the disk is full, as one line; the traceback stays at DEBUG."""
+    or page that failed because the disk is full or Redis stopped answering, as one line;
+    the traceback stays at DEBUG."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -95,7 +104,7 @@ class OneLineTaskErrors(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and not self.keep_traceback:
             exc = record.exc_info[1]
-            if record.name != "asyncio" and not is_storage_error(exc):
+            if record.name != "asyncio" and not is_storage_error(exc) and not is_backend_down(exc):
                 return True  # a bug in item processing keeps its traceback
             first = record.getMessage().splitlines()[0] if record.getMessage() else "error"
             if exc is not None:
