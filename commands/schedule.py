@@ -53,6 +53,7 @@ from scrapy.utils.log import configure_logging
 
 from monitoring.history import site_dir
 from spiders.incremental import site_key
+from spiders.news import check_arguments
 from vnnews.config import SettingError, unknown_names, validate
 from vnnews.durations import parse_duration
 from vnnews.paths import ArchivePaths
@@ -162,6 +163,10 @@ def jobs_from_file(path: Path, registry: ProfileRegistry) -> list[Job]:
         args = [("site", name)] if name in known else []
         if urls:
             args.append(("start_urls", ",".join(str(u) for u in urls)))
+        try:  # the crawl's own check, once here, not an exit 2 at every slot
+            check_arguments(registry, name if name in known else None, [str(u) for u in urls])
+        except ValueError as exc:
+            raise ScheduleError(f"{where}: {exc}") from None
         settings = entry.get("settings", {})
         if not isinstance(settings, dict):
             raise ScheduleError(f"{where}: settings must be a table")

@@ -110,6 +110,10 @@ def test_schedule_file_jobs(tmp_path: Path) -> None:
         ('[sites.nhandan]\nevery = "1h"\ncron = "5 * * * *"\n', "exactly one of"),
         ('[sites.nhandan]\nevry = "1h"\n', "unknown keys: evry"),
         ('[sites.unknown]\nevery = "1h"\n', "not a site profile; give start_urls"),
+        (
+            '[sites.tin]\nevery = "1h"\nstart_urls = ["tin.example.vn"]\n',
+            "start_urls must be http.* URLs: tin.example.vn",
+        ),
         ('[sites.nhandan]\nevery = "1h"\nsettings = { ARCHIVE_DIR = "x" }\n', "ARCHIVE_DIR"),
         ("[other]\n", "no [sites.NAME] tables"),
         ("[sites.nhandan\n", "schedule.toml"),
