@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import faultserver
 from tests.conftest import REPO_ROOT, RunningSite, crawl_command, run_crawl
 from tests.redisserver import answers, free_port
 
@@ -146,6 +147,20 @@ def test_every_request_failing_is_exit_5(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "Run failed (exit code 5, nothing fetched)" in result.stderr
     assert "ConnectionRefusedError" in result.stderr
+
+
+def test_robots_txt_answering_500_is_exit_5_not_a_quiet_day(tmp_path: Path) -> None:
+    """RFC 9309: a 5xx robots.txt allows nothing. The run fetched only robots.txt: a scheduled
+    job must see that it failed, not an ordinary run with no new articles."""
+    server = faultserver.start(tmp_path / "requests.log", REPO_ROOT)
+    try:
+        url = server.urls["robots500"] + "/"
+        result = run_crawl(["-a", f"start_urls={url}"], tmp_path / "archive", {"RETRY_TIMES": 0})
+    finally:
+        server.stop()
+    assert result.returncode == 5, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert "robots.txt was unreachable" in result.stderr
 
 
 def test_redis_lost_mid_run_stops_the_crawl_cleanly(tmp_path: Path, site_server: object) -> None:

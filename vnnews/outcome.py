@@ -41,8 +41,9 @@ EXIT_CODES: dict[int, tuple[str, str]] = {
     ),
     NOTHING_FETCHED: (
         "nothing fetched",
-        "every request failed (no network, DNS failure, connection refused), or an offline "
-        "re-run found none of its URLs in the archive: no response at all",
+        "every request failed (no network, DNS failure, connection refused), robots.txt was "
+        "unreachable (5xx, 429: RFC 9309 allows nothing), or an offline re-run found none of "
+        "its URLs in the archive",
     ),
     INTERRUPTED: (
         "interrupted",
@@ -92,6 +93,17 @@ def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
             NOTHING_FETCHED,
             f"nothing fetched: none of the {cache_ignored} requests is in the HTTP cache "
             "(HTTPCACHE_IGNORE_MISSING)",
+        )
+    robots = sum(
+        int(v or 0) for k, v in stats.items() if k.startswith("robotstxt/response_status_count/")
+    )
+    if int(stats.get("news/robots/disallow_all") or 0) and responses <= robots:
+        # every origin's robots.txt was unreachable (5xx, 429): RFC 9309 allows nothing then,
+        # and a scheduler must not read "nothing fetched" as a quiet day
+        return (
+            NOTHING_FETCHED,
+            "nothing fetched: robots.txt was unreachable (HTTP 5xx or 429), so RFC 9309 allows "
+            "nothing on the site this run",
         )
     if reason == "shutdown":
         return INTERRUPTED, "the crawl was interrupted before its end"
