@@ -8,6 +8,11 @@ module itself::
     vnnews crawl news -a site=nhandan -s ARCHIVE_DIR=/srv/archive
     vnnews schedule -s ARCHIVE_DIR=/srv/archive
 
+The script's entry point is :func:`vnnews.console.main`, which first puts the project's own
+modules on the path (an install from a wheel keeps them in ``vnnews/_app``, off ``sys.path``)
+and then calls :func:`main` here. ``vnnews schedule`` starts each crawl as
+``python -m commands.cli``, which finds them through the ``PYTHONPATH`` it inherits.
+
 An explicit ``SCRAPY_SETTINGS_MODULE`` in the environment still wins. Relative paths
 (``ARCHIVE_DIR`` defaults to ``data``) stay relative to the current directory: give a
 scheduled job an absolute ``-s ARCHIVE_DIR=``.
@@ -18,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-#: the project's settings module (installed as a top-level module beside the packages)
+#: the project's settings module (beside the packages: the checkout's root, vnnews/_app installed)
 SETTINGS_MODULE = "settings"
 
 

@@ -1,4 +1,8 @@
-"""The ``vnnews`` console script finds the project's settings from any directory."""
+"""The ``vnnews`` console script finds the project's settings from any directory.
+
+Here in the repository's ``.venv`` (an editable install, flat layout); tests/test_install.py
+installs a wheel, whose modules other than ``vnnews`` sit off ``sys.path`` in ``vnnews/_app``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+from vnnews import console
 
 BIN = Path(sys.executable).parent
 
@@ -46,3 +53,16 @@ def test_plain_scrapy_outside_the_repository_finds_no_project(tmp_path: Path) ->
         check=False,
     )
     assert done.returncode != 0  # which is why scheduled jobs should use `vnnews`
+
+
+def test_in_a_checkout_the_project_root_is_the_app_root() -> None:
+    assert not console.APP_DIR.exists()  # only a wheel has vnnews/_app
+    assert console.app_root() == REPO_ROOT
+    assert console.own_module("commands") and console.own_module("settings")
+    assert not console.own_module("json") and not console.own_module("no_such_module_here")
+
+
+def test_the_export_wacz_entry_point_is_the_real_command_here() -> None:
+    from commands.export_wacz import Command
+
+    assert isinstance(console.ExportWaczCommand(), Command)

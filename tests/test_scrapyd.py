@@ -148,8 +148,12 @@ def test_project_cfg_deploy_target_and_egg_data_files(tmp_path: Path) -> None:
     ):
         assert needed in names, needed
     assert not any(n.startswith("tests/") for n in names)
+    # the egg keeps the repository's flat layout (setup.py: a wheel nests the packages under
+    # vnnews/_app); Scrapyd puts it on each job's own path and imports `settings` from it
+    assert not any(n.startswith("vnnews/_app/") for n in names)
     entry_points = zipfile.ZipFile(egg).read("EGG-INFO/entry_points.txt").decode()
     assert "[scrapy]" in entry_points and "settings = settings" in entry_points
+    assert "export-wacz = vnnews.console:ExportWaczCommand" in entry_points
     # imported from the zip alone (the egg first on the path, cwd elsewhere): the profiles,
     # the layout table and the schema are read from inside it
     probe = (
