@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 
+from commands import stdout_may_close
 from spiders.distributed.keys import CrawlKeys, crawl_ids
 from spiders.distributed.scheduler import connect
 
@@ -74,7 +75,8 @@ class Command(ScrapyCommand):
             report = status(
                 server, prefix, opts.crawl, self.settings.getfloat("REDIS_WORKER_TIMEOUT")
             )
-            print(json.dumps(report, indent=2) if opts.json else format_status(report))
+            with stdout_may_close():
+                print(json.dumps(report, indent=2) if opts.json else format_status(report))
         else:
             drain(server, prefix, opts.crawl, opts.wait, opts.clear, timeout)
 

@@ -14,6 +14,7 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
+from commands import stdout_may_close
 from monitoring.archivescan import scan_archive
 from monitoring.history import all_reports
 from monitoring.overview import format_table, site_rows
@@ -50,8 +51,9 @@ class Command(ScrapyCommand):
             return
         paths = ArchivePaths.of(self.settings.get("ARCHIVE_DIR"))
         rows = site_rows(registry.names(), all_reports(paths), scan_archive(paths))
-        if opts.json:
-            for row in rows:
-                print(json.dumps(row.as_dict(), ensure_ascii=False, sort_keys=True))
-        else:
-            print(format_table(rows))
+        with stdout_may_close():
+            if opts.json:
+                for row in rows:
+                    print(json.dumps(row.as_dict(), ensure_ascii=False, sort_keys=True))
+            else:
+                print(format_table(rows))

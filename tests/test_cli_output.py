@@ -171,3 +171,19 @@ def test_schedule_refuses_bad_settings_before_any_run(tmp_path: Path) -> None:
         assert done.returncode == 2, (options, done.stderr[-2000:])
         assert done.stderr.splitlines() == [message], options  # no banner, one line
     assert not (archive / "runs").exists(), "no run was started"
+
+
+def test_a_listing_read_by_a_pipe_that_closes_early_ends_quietly(tmp_path: Path) -> None:
+    """``scrapy sites | head``: the reader is gone before the table is printed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "sites", "-s", f"ARCHIVE_DIR={tmp_path}"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `head` exiting before the command prints
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
