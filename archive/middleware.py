@@ -11,6 +11,10 @@ HttpCompressionMiddleware decodes the body). Per exchange:
   spider gets the original status, headers and body back, read from the earlier record;
 * anything else is a full ``response`` record.
 
+The request record carries the request's discovery hints (``request.meta["hints"]``: sitemap
+``lastmod``/``publication_date``, feed dates, titles) in the ``WARC-Vnnews-Hints`` field when
+there are any, so ``scrapy reprocess`` hands the extraction what the crawl handed it.
+
 The location ``{filename, offset, length, record_id, payload_digest, date, revisit}`` goes
 into ``request.meta["warc"]`` (also ``response.meta["warc"]``). File and index work runs
 in a worker thread (``run_in_thread``), off the reactor.
@@ -76,6 +80,7 @@ class Exchange:
     last_modified: str | None
     conditional: Capture | None
     truncated: str | None = None
+    hints: dict[str, Any] | None = None  # request.meta["hints"]: on the request record
 
 
 @dataclass
@@ -91,6 +96,12 @@ class Outcome:
 def _header(headers: Headers, name: str) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _hints(request: Request) -> dict[str, Any] | None:
+    """The discovery hints the spider attached to ``request`` (a copy), if any."""
+    hints = request.meta.get("hints")
+    return dict(hints) if isinstance(hints, dict) and hints else None
 
 
 def _truncation(response: Response) -> str | None:
@@ -250,6 +261,7 @@ class WarcWriterMiddleware:
             last_modified=_header(response.headers, "Last-Modified"),
             conditional=request.meta.get(CONDITIONAL_META_KEY),
             truncated=_truncation(response),
+            hints=_hints(request),
         )
 
     # -- worker thread ---------------------------------------------------------------
@@ -312,6 +324,7 @@ class WarcWriterMiddleware:
             date=ex.date,
             record_id=request_id,
             concurrent_to=response_id,
+            hints=ex.hints,
         )
         return self.writer.write_records([request_record, record])[1]
 

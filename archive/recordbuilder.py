@@ -12,6 +12,7 @@ Nothing here touches a file or a crawler.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -50,6 +51,42 @@ _BUILDER = RecordBuilder(warc_version="1.1")
 #: (pywb's ``cdx-indexer``, ``cdxj-indexer``), so replay tools never serve the JSON in place of
 #: the page; ``metadata://host/path`` (Heritrix's style) would be SURT-ed to the page's key.
 ARTICLE_URI_PREFIX = "urn:vnnews:article:"
+
+
+#: Extension field of a ``request`` record: the discovery hints the crawl handed to the
+#: extraction with this request (``request.meta["hints"]``: news-sitemap ``publication_date``,
+#: sitemap ``lastmod``, feed ``pubDate``/``updated``, titles), as compact JSON. Written only
+#: when there are hints; ``scrapy reprocess`` reads it back so the article gets the crawl's dates.
+HINTS_FIELD = "WARC-Vnnews-Hints"
+#: a hint value longer than this (a runaway title in a sitemap) is left out of the field
+MAX_HINT_CHARS = 1000
+
+
+def hints_field(hints: Mapping[str, Any] | None) -> str | None:
+    """The :data:`HINTS_FIELD` value for ``hints``: one line of ASCII JSON, keys sorted
+    (non-ASCII escaped, so every reader decodes it alike); None when there is nothing to keep."""
+    kept = {
+        str(key): str(value)
+        for key, value in (hints or {}).items()
+        if value is not None and str(value) and len(str(value)) <= MAX_HINT_CHARS
+    }
+    if not kept:
+        return None
+    return json.dumps(kept, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+
+
+def read_hints(value: str | None) -> dict[str, str] | None:
+    """The hints of a :data:`HINTS_FIELD` value; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    hints = {str(k): v for k, v in data.items() if isinstance(v, str)}
+    return hints or None
 
 
 def article_uri(page_url: str) -> str:
@@ -169,10 +206,17 @@ def build_request(
     date: str,
     concurrent_to: str,
     record_id: str | None = None,
+    hints: Mapping[str, Any] | None = None,
 ) -> Any:
-    """A ``request`` record, linked to its response by ``WARC-Concurrent-To``."""
+    """A ``request`` record, linked to its response by ``WARC-Concurrent-To``.
+
+    ``hints``: the discovery hints that went with the request (:data:`HINTS_FIELD`); a WARC
+    header field only, the block (request line, headers, body) is what was sent."""
     fields = _warc_fields("request", uri, date, record_id)
     fields["WARC-Concurrent-To"] = concurrent_to
+    carried = hints_field(hints)
+    if carried is not None:
+        fields[HINTS_FIELD] = carried
     return _http_record("request", uri, headers, body, fields)
 
 

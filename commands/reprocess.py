@@ -14,6 +14,12 @@ patterns, else the page's markup; AMP/print variants folded), so home, section a
 pagination pages stay listings. ``--site NAME`` forces a profile (and that decision) for
 every file. WARCs of other tools: every HTML page is extracted.
 
+The discovery hints a crawl handed to the extraction with a page (news-sitemap publication
+date, sitemap ``lastmod``, feed dates: where ``published``/``modified`` come from on sites
+whose pages carry no date) are read from the ``WARC-Vnnews-Hints`` field of the exchange's
+``request`` record (written just before its response/revisit, ``WARC-Concurrent-To`` naming
+it); a revisit gets its own request's hints, not its original's.
+
 Versions follow the dedup rules: per article (its canonical URL when that is on the page's
 own site, else its URL: ``vnnews.urlcanon.article_key``) in capture order, a new text is a new
 version (``previous`` = the version before), a text seen before is dropped. Output lines
@@ -42,6 +48,7 @@ from scrapy.exceptions import UsageError
 from archive.cdxj import CdxjIndex, url_key
 from archive.payload import PayloadError
 from archive.reader import ArchiveRecord, iter_records, read_record_at, warc_timestamp
+from archive.recordbuilder import HINTS_FIELD, read_hints
 from archive.versions import VersionLedger, version_key
 from pipelines.schema import SCHEMA_VERSION
 from vnnews.atomicfile import OutputError, check_target, replace_on_success
@@ -68,6 +75,7 @@ class Task:
     warc: dict[str, Any]
     site: str | None = None  # the record's "site": the crawl's profile name
     decide: bool = False  # apply the crawl's article/listing decision (our crawls, --site)
+    hints: dict[str, str] | None = None  # the crawl's discovery hints (its request record)
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,7 @@ def run_task(task: Task) -> tuple[str, Any]:
             task.url,
             fetched_at=task.fetched_at,
             profile=task.profile,
+            hints=task.hints,
             headers=task.headers,
         )
     except ExtractionError as exc:
@@ -199,7 +208,9 @@ class Reprocessor:
         self.by_id: dict[str, Location] = {}
         self.by_capture: dict[tuple[str, str], Location] = {}
         self.by_digest: dict[str, list[tuple[str, Location]]] = {}
-        self.revisits: list[ArchiveRecord] = []
+        self.revisits: list[tuple[ArchiveRecord, dict[str, str] | None]] = []
+        # hints of request records, by the id of the response/revisit they go with
+        self.pending_hints: dict[str, dict[str, str]] = {}
         self.records: list[dict[str, Any]] = []
         self.unreadable: list[Path] = []  # inputs that are not WARC/ARC files at all
         self._archive_index: CdxjIndex | bool | None = False
@@ -232,12 +243,16 @@ class Reprocessor:
         if record.rec_type == "warcinfo" and record.path not in self.crawl_info:
             self.crawl_info[record.path] = CrawlInfo.of(record)
             return None
+        if record.rec_type == "request":
+            self._remember_hints(record)
+            return None
+        hints = self.pending_hints.pop(record.record_id, None) if self.pending_hints else None
         if record.rec_type == "revisit":
             self.stats["reprocess/revisits"] += 1
             if record.mime and record.mime not in HTML_TYPES:
                 self.stats["reprocess/not_html"] += 1
             elif record.http_status in (None, 200, 304):
-                self.revisits.append(record)
+                self.revisits.append((record, hints))
             else:
                 self.stats["reprocess/not_200"] += 1
             return None
@@ -251,7 +266,15 @@ class Reprocessor:
             return None
         self._remember(record)
         self.stats["reprocess/html_responses"] += 1
-        return self._task(record, record)
+        return self._task(record, record, hints)
+
+    def _remember_hints(self, request: ArchiveRecord) -> None:
+        """Keep a request record's discovery hints for the response/revisit it names."""
+        hints = read_hints(request.header(HINTS_FIELD))
+        target = request.header("WARC-Concurrent-To")
+        if hints and target:
+            self.stats["reprocess/hinted_requests"] += 1
+            self.pending_hints[target.strip()] = hints
 
     def _remember(self, record: ArchiveRecord) -> None:
         if not record.seekable:
@@ -264,7 +287,12 @@ class Reprocessor:
             entry = (warc_timestamp(record.date), location)
             self.by_digest.setdefault(record.payload_digest, []).append(entry)
 
-    def _task(self, body_record: ArchiveRecord, capture: ArchiveRecord) -> Task | None:
+    def _task(
+        self,
+        body_record: ArchiveRecord,
+        capture: ArchiveRecord,
+        hints: dict[str, str] | None = None,
+    ) -> Task | None:
         if body_record.truncated or body_record.oversized:
             self.stats["reprocess/truncated"] += 1  # still extracted: partial text is text
         try:
@@ -290,6 +318,7 @@ class Reprocessor:
             warc=capture.location(),
             site=profile.name if profile is not None else None,
             decide=self.forced is not None or self._ours(capture),
+            hints=hints,
         )
 
     def _ours(self, capture: ArchiveRecord) -> bool:
@@ -312,7 +341,7 @@ class Reprocessor:
     # -- pass 2 -----------------------------------------------------------------------
 
     def _resolved_revisits(self) -> Iterator[Task]:
-        for revisit in self.revisits:
+        for revisit, hints in self.revisits:
             original = self._original(revisit)
             if original is None:
                 self.stats["reprocess/revisits_unresolved"] += 1
@@ -321,7 +350,7 @@ class Reprocessor:
                 self.stats["reprocess/not_html"] += 1
                 continue
             self.stats["reprocess/revisits_resolved"] += 1
-            task = self._task(original, revisit)
+            task = self._task(original, revisit, hints)
             if task is not None:
                 yield task
 

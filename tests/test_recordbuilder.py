@@ -7,12 +7,15 @@ import io
 import zlib
 from pathlib import Path
 
+from fastwarc.warc import ArchiveIterator as FastIterator
 from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
+from archive.reader import iter_records
 from archive.recordbuilder import (
     CONFORMS_TO,
+    HINTS_FIELD,
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
     SOFTWARE,
@@ -24,8 +27,10 @@ from archive.recordbuilder import (
     build_warcinfo,
     crawl_info,
     dedup_mode,
+    hints_field,
     http_headers,
     payload_digest,
+    read_hints,
 )
 from archive.warcwriter import WarcFileWriter
 from tests.archive_support import (
@@ -128,6 +133,62 @@ def _all_members(data: bytes) -> bytes:
         out += d.decompress(rest)
         rest = d.unused_data
     return out
+
+
+HINTS = {
+    "sitemap_published": "2025-03-04T08:15:00+07:00",
+    "sitemap_lastmod": "2025-03-05T10:20:00+07:00",
+    "sitemap_title": 'Gi\u00e1 c\u00e0 ph\u00ea "xu\u1ea5t" kh\u1ea9u: t\u0103ng',
+}
+
+
+def _request(hints: dict[str, str] | None) -> object:
+    headers = http_headers(("GET", "/a.html", "HTTP/1.1"), [(b"Host", b"x.vn")], request=True)
+    return build_request(
+        URL, headers, b"", date=DATE, record_id=REQ_ID, concurrent_to=RESP_ID, hints=hints
+    )
+
+
+def test_request_record_carries_the_discovery_hints(tmp_path: Path) -> None:
+    plain, hinted = serialised(_request(None)), serialised(_request(HINTS))
+    assert HINTS_FIELD.encode() not in plain
+    head, _, block = hinted.partition(b"\r\n\r\n")
+    line = next(x for x in head.split(b"\r\n") if x.startswith(HINTS_FIELD.encode() + b": "))
+    assert line.isascii()  # one line of ASCII JSON, whatever the titles hold
+    assert read_hints(line.decode().partition(": ")[2]) == HINTS
+    # the block (request line, headers) is what was sent: same bytes, same digest
+    assert block == plain.partition(b"\r\n\r\n")[2]
+    digest = b"WARC-Block-Digest: " + sha1_b32(block.removesuffix(b"\r\n\r\n")).encode()
+    assert digest in head
+    writer = make_writer(tmp_path)
+    response = build_response(
+        URL, response_headers(), BODY, date=DATE, record_id=RESP_ID, concurrent_to=REQ_ID
+    )
+    writer.write_records([_request(HINTS), response])
+    path = writer.close()
+    assert path is not None
+    assert assert_valid_warc(path) == 3  # warcio check, FastWARC digests
+    with path.open("rb") as stream:  # warcio, FastWARC and our reader see the same value
+        (by_warcio,) = [r for r in ArchiveIterator(stream) if r.rec_type == "request"]
+        value = by_warcio.rec_headers.get_header(HINTS_FIELD)
+    with path.open("rb") as stream:
+        fast = [r for r in FastIterator(stream) if r.headers.get("WARC-Type") == "request"]
+        assert fast[0].headers.get(HINTS_FIELD) == value
+    (ours,) = [r for r in iter_records(path) if r.rec_type == "request"]
+    assert ours.header(HINTS_FIELD) == value and read_hints(value) == HINTS
+
+
+def test_hints_field_values() -> None:
+    assert hints_field(None) is None and hints_field({}) is None
+    assert hints_field({"feed_title": ""}) is None
+    assert hints_field({"b": "2", "a": "1"}) == '{"a":"1","b":"2"}'  # keys sorted, compact
+    # a runaway value (a huge title in a sitemap) is left out, the dates stay
+    assert hints_field({"sitemap_title": "x" * 5000, "sitemap_lastmod": "2025"}) == (
+        '{"sitemap_lastmod":"2025"}'
+    )
+    assert read_hints(None) is None and read_hints("not json") is None
+    assert read_hints("[1]") is None and read_hints('{"a": 1}') is None
+    assert read_hints('{"a": "1", "b": 2}') == {"a": "1"}
 
 
 def test_revisit_records(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 produce the crawl's own records, with the capture's time; every file honours the umask.
 
 One crawl of the sample site (a mirror: ``-a site=nhandan -a start_urls=http://127.0.0.1:PORT/``,
-under umask 002), then the site is stopped: everything after reads the archive only.
+under umask 002), then the site is stopped: everything after reads the archive only. One crawl
+of ``tests/sites/datehints``, whose pages hold no date (only its news sitemap and RSS feed do):
+reprocess must date its articles as the crawl did, from the hints kept in the request records.
 """
 
 from __future__ import annotations
@@ -20,11 +22,32 @@ from typing import Any
 import pytest
 
 from archive.reader import read_record_at
-from tests.conftest import NHANDAN, REPO_ROOT, crawl_command, start_server, stop_process
+from archive.recordbuilder import (
+    PROFILE_IDENTICAL,
+    build_request,
+    build_response,
+    build_revisit,
+    http_headers,
+    new_record_id,
+    payload_digest,
+)
+from archive.warcwriter import WarcFileWriter
+from commands.reprocess import Reprocessor
+from tests.conftest import (
+    NHANDAN,
+    REPO_ROOT,
+    SITES,
+    crawl_command,
+    run_crawl,
+    start_server,
+    stop_process,
+)
+from vnnews.profiles import ProfileRegistry
 
 # Filled in by pipelines.syndication from the archive-wide near-duplicate index; reprocess
 # reads WARC files only and leaves them out.
 CROSS_RECORD = {"near_duplicates", "syndicated_from", "syndicated_to"}
+DATEHINTS = SITES / "datehints"
 
 
 @dataclass
@@ -213,3 +236,114 @@ def test_files_honour_the_umask(crawled: Crawled, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+# -- dates found by discovery (news sitemap, feed), not in the page --------------------------
+
+
+@pytest.fixture(scope="module")
+def hinted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    tmp = tmp_path_factory.mktemp("hinted")
+    site = start_server(DATEHINTS, tmp / "server.log")
+    args = ["-a", f"start_urls={site.url}/"]
+    try:
+        done = run_crawl(args, tmp / "archive")
+    finally:
+        stop_process(site.process)
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = read_jsonl(sorted((tmp / "archive" / "json").glob("*.jsonl")))
+    assert len(records) == 3, sorted(records)
+    yield Crawled(tmp / "archive", site.url, records, args)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_reprocess_dates_articles_as_the_crawl_did_from_sitemap_and_feed(
+    hinted: Crawled, tmp_path: Path, jobs: str
+) -> None:
+    by_path = {r["url"].removeprefix(hinted.url): r for r in hinted.records.values()}
+    # the crawl dated every article from discovery alone (the pages hold no date)
+    dates = {path: (r["published_source"], r["modified_source"]) for path, r in by_path.items()}
+    assert dates == {
+        "/kinh-te/gia-ca-phe-xuat-khau-tang-manh.html": ("sitemap:news", "sitemap:lastmod"),
+        "/xa-hoi/mua-lon-keo-dai-o-mien-trung.html": ("sitemap:news", None),
+        "/van-hoa/le-hoi-hoa-ban-tro-lai-dien-bien.html": ("feed:pubDate", None),
+    }
+    out = tmp_path / "re.jsonl"
+    done = scrapy(
+        "reprocess",
+        str(hinted.root / "warc"),
+        "-o",
+        str(out),
+        "--jobs",
+        jobs,
+        "-s",
+        f"ARCHIVE_DIR={hinted.root}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    again = read_jsonl([out])
+    assert compare(hinted.records, again) == []  # published, modified and their sources too
+    for record in again.values():
+        assert same_instant(record["fetched_at"], capture_date(hinted.root, record))
+
+
+def test_a_revisit_gets_its_own_requests_hints(tmp_path: Path) -> None:
+    """Pass 2 resolves a revisit to its original's payload, but the hints that went with
+    the revisit's own request (a later crawl: a newer sitemap lastmod), not the original's."""
+    page = (DATEHINTS / "kinh-te" / "gia-ca-phe-xuat-khau-tang-manh.html").read_bytes()
+    body = page.replace(b"__BASE__", b"http://tin.example")
+    url = "http://tin.example/kinh-te/gia-ca-phe-xuat-khau-tang-manh.html"
+    headers = http_headers(
+        ("HTTP/1.1", "200", "OK"), [(b"Content-Type", b"text/html; charset=utf-8")], request=False
+    )
+    first = {"sitemap_published": "2025-03-04T08:15:00+07:00"}
+    later = {**first, "sitemap_lastmod": "2025-03-09T07:00:00+07:00"}
+    dates = ["2025-03-05T00:00:00Z", "2025-03-10T00:00:00Z", "2025-03-11T00:00:00Z"]
+    writer = WarcFileWriter(tmp_path / "warc", prefix="t", info={"software": "t"})
+    original_id = new_record_id()
+    original = {"uri": url, "date": dates[0], "record_id": original_id}
+    for date, hints in zip(dates, (first, later, None), strict=True):
+        request_id, capture_id = new_record_id(), new_record_id()
+        if hints is first:
+            capture_id = original_id
+            capture = build_response(
+                url, headers, body, date=date, record_id=capture_id, concurrent_to=request_id
+            )
+        else:
+            capture = build_revisit(
+                url,
+                headers,
+                profile=PROFILE_IDENTICAL,
+                payload_digest=payload_digest(body),
+                refers_to=original,
+                date=date,
+                record_id=capture_id,
+                concurrent_to=request_id,
+            )
+        request = build_request(
+            url,
+            http_headers(("GET", url[len("http://tin.example") :], "HTTP/1.1"), [], request=True),
+            b"",
+            date=date,
+            record_id=request_id,
+            concurrent_to=capture_id,
+            hints=hints,
+        )
+        writer.write_records([request, capture])
+    path = writer.close()
+    assert path is not None
+    processor = Reprocessor(ProfileRegistry.load())
+    scanned = list(processor._scan([path]))
+    resolved = list(processor._resolved_revisits())
+    assert [t.hints for t in scanned] == [first]
+    assert [t.hints for t in resolved] == [later, None]
+    assert [t.fetched_at.isoformat() for t in resolved] == [
+        "2025-03-10T00:00:00+00:00",
+        "2025-03-11T00:00:00+00:00",
+    ]
+    assert processor.pending_hints == {}
+    # the whole run: one record (the revisits repeat its text), dated from its own hints
+    (record,) = Reprocessor(ProfileRegistry.load()).run([path])
+    assert (record["published"], record["published_source"]) == (
+        "2025-03-04T08:15:00+07:00",
+        "sitemap:news",
+    )
