@@ -8,7 +8,8 @@ Each check is a pure function ``(current report, previous reports oldest first, 
 * ``dates``: share of extracted articles whose published date is missing or is the capture time;
 * ``body_length``: median text length against the median of the last runs' medians;
 * ``no_new_articles``: no new article for N runs on a site where most earlier runs had some;
-* ``discovery``: a robots/sitemap/feed URL that answered last run and now does not;
+* ``discovery``: a robots/sitemap/feed URL that answered in an earlier run of the window and
+  does not answer now (each run while it stays down);
 * ``selectors``: the profile's selectors stopped matching (``extract/profile_miss``), the
   layout guesser took over on a profiled site, or selector-found dates fell away.
 """
@@ -194,36 +195,61 @@ def no_new_articles(current: Report, previous: Sequence[Report], th: Thresholds)
 
 
 def discovery(current: Report, previous: Sequence[Report], th: Thresholds) -> list[Flag]:
+    """Sources (robots.txt, sitemaps, feeds) that answered in an earlier run of the window and
+    have not answered since: flagged in the run they stop and in every run while they stay
+    down (a scheduler sees each failing run, not only the first)."""
     if not th.check_discovery:
         return []
-    last = next((r for r in reversed(previous) if r.get("discovery")), None)
-    if last is None:
+    window = [r for r in (_recent(previous, th) or previous[-1:]) if r.get("discovery")]
+    if not window:
         return []
     now: Mapping[str, Any] = current.get("discovery") or {}
     hosts = {discovery_host(u) for u in now}
     lost = []
-    for url, before in sorted(last["discovery"].items()):
-        if not answered(before.get("status")):
-            continue
+    for url, (before, runs_down) in sorted(_last_answered(window).items()):
         seen = now.get(url)
         if seen is None:
-            if discovery_host(url) in hosts:
-                lost.append(f"{before.get('kind')} {url} (no longer requested)")
-        elif not answered(seen.get("status")):
+            if discovery_host(url) not in hosts:
+                continue
+            what = "no longer requested"
+        elif answered(seen.get("status")):
+            continue
+        else:
             status = seen.get("status")
             what = f"HTTP {status}" if status is not None else "no answer"
-            lost.append(f"{before.get('kind')} {url} ({what})")
+        if runs_down:
+            what += f", down for {runs_down + 1} runs"
+        lost.append(f"{before.get('kind')} {url} ({what})")
     if not lost:
         return []
     shown = "; ".join(lost[:3]) + (f"; and {len(lost) - 3} more" if len(lost) > 3 else "")
     return [
         Flag(
             "discovery",
-            f"{len(lost)} discovery source(s) that answered last run stopped answering: {shown}",
+            f"{len(lost)} discovery source(s) that answered before stopped answering: {shown}",
             len(lost),
             0,
         )
     ]
+
+
+def _last_answered(window: Sequence[Report]) -> dict[str, tuple[Mapping[str, Any], int]]:
+    """Per discovery URL of the window: its entry in the newest run where it answered, and in
+    how many runs after that one it was down (failed, or not requested while its host was)."""
+    found: dict[str, tuple[Mapping[str, Any], int]] = {}
+    down: dict[str, int] = {}
+    for run in reversed(window):  # newest first
+        entries: Mapping[str, Any] = run.get("discovery") or {}
+        hosts = {discovery_host(u) for u in entries}
+        for url in set(entries) | set(down):
+            if url in found:
+                continue
+            entry = entries.get(url)
+            if entry is not None and answered(entry.get("status")):
+                found[url] = (entry, down.get(url, 0))
+            elif entry is not None or discovery_host(url) in hosts:
+                down[url] = down.get(url, 0) + 1
+    return found
 
 
 def _selector_share(report: Report) -> float:

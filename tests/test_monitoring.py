@@ -193,6 +193,27 @@ def test_discovery_source_that_stopped_answering() -> None:
     assert "discovery" not in checks(elsewhere, before)
 
 
+def test_a_discovery_source_that_stays_down_is_flagged_every_run() -> None:
+    """A scheduler watching exit codes sees every failing run, not only the first."""
+    up = {"https://nhandan.vn/sitemap.xml": 200, "https://nhandan.vn/rss": 200}
+    down = {"https://nhandan.vn/sitemap.xml": 404, "https://nhandan.vn/rss": 200}
+    runs = history(3, discovery=up)
+    for n in range(1, 4):  # the first run down, then two more
+        now = report(start=T0 + timedelta(days=n), discovery=down)
+        flags = [f for f in run_checks(now, runs, TH) if f.check == "discovery"]
+        assert len(flags) == 1 and "sitemap.xml (HTTP 404" in flags[0].message, n
+        assert ("down for" in flags[0].message) == (n > 1)
+        assert "rss" not in flags[0].message
+        runs = [*runs, now]
+    back = report(start=T0 + timedelta(days=5), discovery=up)
+    assert "discovery" not in checks(back, runs)
+    # a source that answered once, long ago, is no longer compared once out of the window
+    old = history(1, discovery=up) + [
+        report(start=T0 + timedelta(days=d), discovery=down) for d in range(1, 12)
+    ]
+    assert "discovery" not in checks(report(start=T0 + timedelta(days=12), discovery=down), old)
+
+
 def test_profile_selectors_stopped_matching() -> None:
     miss = report(stats={"extract/profile_miss": 15})
     assert "selectors" in checks(miss, history())
