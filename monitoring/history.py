@@ -51,11 +51,15 @@ def write_report(paths: ArchivePaths, report: Mapping[str, Any]) -> Path:
         n += 1
     tmp = final.with_name(final.name + OPEN_SUFFIX)
     data = json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written report behind
+        raise
     return final
 
 

@@ -255,3 +255,21 @@ def test_a_crawl_on_a_full_disk_stops_with_exit_3_and_the_next_run_completes(
     assert versions == sorted((r["canonical_url"], r["id"]) for r in records)
     assert not [p for d in ("warc", "json") for p in (archive / d).glob("*.open")]
     assert NHANDAN.is_dir()
+
+
+def test_a_run_report_that_hits_a_full_disk_leaves_nothing_behind(
+    tmp_path: Path, mount_tmpfs: Mount
+) -> None:
+    from monitoring.history import write_report
+    from vnnews.paths import ArchivePaths
+
+    disk = mount_tmpfs(tmp_path / "disk", "512k")
+    paths = ArchivePaths.of(disk)
+    (paths.runs_dir / "nhandan").mkdir(parents=True)
+    fill(disk, leave=2000)
+    report = {"site": "nhandan", "started_at": "2026-12-04T01:02:03+00:00", "pid": 42,
+              "notes": "x" * 50_000}  # fmt: skip
+    with pytest.raises(OSError) as caught:
+        write_report(paths, report)
+    assert caught.value.errno == errno.ENOSPC
+    assert list((paths.runs_dir / "nhandan").iterdir()) == []  # no .json.open left
