@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 import traceback
@@ -92,6 +93,22 @@ def _catch(started: Any) -> list[BaseException]:
     return failed
 
 
+#: the cyclic garbage collector's generation-0 threshold during a crawl (Python's default: 700)
+GC_GEN0_THRESHOLD = 10_000
+
+
+def quiet_collector() -> None:
+    """Fewer, cheaper cyclic collections in the crawl process: what start-up loaded (modules,
+    profiles, settings: most of the process's objects) is frozen out of the collector's scans,
+    and generation 0 is collected every 10,000 allocations instead of 700. Reference counting
+    frees everything else as before. Measured on 660 pages: 0.93 s of collection (≈8 % of the
+    process's CPU, most of it three full collections) → 0.12 s."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -156,6 +173,7 @@ class Command(ScrapyCrawlCommand):
         assert self.crawler_process is not None
         crawler = self._create_crawler(args[0])
         failed = _catch(self.crawler_process.crawl(crawler, **opts.spargs))
+        quiet_collector()
         self.crawler_process.start()
         if failed and is_storage_error(failed[0]):  # e.g. a full disk while opening indexes
             print(f"error: cannot write the archive: {one_line(failed[0])}", file=sys.stderr)
