@@ -8,7 +8,6 @@ The layout of the dict is documented in docs/monitoring.md; ``format`` names its
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 from collections import Counter
@@ -164,7 +163,6 @@ class RunObserver:
         self.written = ArticleSample()
         #: every extracted record: written, or dropped as a version already recorded
         self.extracted = ArticleSample()
-        self.json_bytes = 0
         #: discovery URL (as first requested) -> {"kind": ..., "status": int | None}
         self.discovery: dict[str, dict[str, Any]] = {}
 
@@ -174,8 +172,6 @@ class RunObserver:
 
     def record_written(self, record: Mapping[str, Any]) -> None:
         self.written.add(record, self.window)
-        line = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        self.json_bytes += len(line.encode("utf-8")) + 1
 
     def extracted_summary(self) -> dict[str, Any]:
         """The extracted sample; the written records when extraction was not observed."""
@@ -305,7 +301,7 @@ def build_report(
         "duplicates_filtered": _int(s, "dupefilter/filtered"),
         "errors": errors_by_kind(s),
         "log_errors": _int(s, "log_count/ERROR"),
-        "bytes_written": {"warc": _int(s, "archive/bytes"), "json": observer.json_bytes},
+        "bytes_written": {"warc": _int(s, "archive/bytes"), "json": _int(s, "json/bytes")},
         "discovery": dict(sorted(observer.discovery.items())),
         "settings": dict(settings),
         "stats": {k: mask_secrets(v, k) for k, v in sorted(s.items())},

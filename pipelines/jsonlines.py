@@ -175,6 +175,7 @@ class JsonLinesPipeline:
         crashpoint.die_if("commit")  # tests only: committed, item not yet reported scraped
         self.count += 1
         self._inc("json/records")
+        self._inc("json/bytes", len(data))
         return item
 
     def _commit(self, item: dict[str, Any], start: int) -> None:
