@@ -119,12 +119,26 @@ def index_warc(path: str | Path, stats: Stats | None = None) -> list[str]:
 
     A broken record is skipped (counted in ``stats`` by the reader); lines for the
     records read before and after it are kept."""
+    return _scan(path, stats)[0]
+
+
+def _scan(
+    path: str | Path, stats: Stats | None = None
+) -> tuple[list[str], dict[tuple[str, str], str]]:
+    """One read of a WARC file: its sorted CDXJ lines, and (url key, timestamp) of each
+    server-not-modified revisit → its original's timestamp."""
     lines = []
+    refs = {}
     for record in iter_records(path, stats):
         line = cdxj_line(record)
         if line is not None:
             lines.append(line)
-    return sorted(lines)
+        if record.rec_type == "revisit" and record.header("WARC-Profile") == PROFILE_NOT_MODIFIED:
+            refers_date = record.header("WARC-Refers-To-Date")
+            if record.url and refers_date:
+                key = (url_key(record.url), warc_timestamp(record.date))
+                refs[key] = warc_timestamp(refers_date)
+    return sorted(lines), refs
 
 
 def _line_filename(line: str) -> str | None:
@@ -155,31 +169,17 @@ def update_index(archive_dir: Path, warc_path: Path) -> None:
     paths = ArchivePaths.of(archive_dir)
     warc_path = Path(warc_path)
     paths.index_dir.mkdir(parents=True, exist_ok=True)
-    new_lines = index_warc(warc_path)
+    new_lines, refs = _scan(warc_path)  # one read of the file (it can be 1 GB)
     name = _relative_name(paths.warc_dir, warc_path)
     if name != warc_path.name:
         new_lines = sorted(_rename(line, name) for line in new_lines)
     index_path = paths.cdxj
-    refs = _not_modified_refs(warc_path)
     with paths.cdxj_lock.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if refs:
             new_lines = _point_at_originals(new_lines, refs, index_path)
         _rewrite(index_path, new_lines, name)
     logger.info("Indexed %s: %d CDXJ lines into %s", warc_path, len(new_lines), index_path)
-
-
-def _not_modified_refs(warc_path: Path) -> dict[tuple[str, str], str]:
-    """(url key, timestamp) of each server-not-modified revisit → its original's timestamp."""
-    refs = {}
-    for record in iter_records(warc_path):
-        if record.rec_type != "revisit" or record.header("WARC-Profile") != PROFILE_NOT_MODIFIED:
-            continue
-        refers_date = record.header("WARC-Refers-To-Date")
-        if record.url and refers_date:
-            key = (url_key(record.url), warc_timestamp(record.date))
-            refs[key] = warc_timestamp(refers_date)
-    return refs
 
 
 def _point_at_originals(
