@@ -44,14 +44,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from croniter import croniter
 from scrapy.commands import ScrapyCommand
 from scrapy.utils.conf import arglist_to_dict
 from scrapy.utils.log import configure_logging
 
-from monitoring.history import site_dir
+from monitoring.history import site_dir, url_site
 from spiders.incremental import site_key
 from spiders.news import check_arguments
 from vnnews.config import SettingError, unknown_names, validate
@@ -188,15 +187,10 @@ def jobs_from_file(path: Path, registry: ProfileRegistry) -> list[Job]:
 
 
 def report_site(start_urls: Sequence[str]) -> str:
-    """The site a crawl without a profile reports under: its first start URL's host, with
-    the port when there is one, less ``www.`` (``monitoring.runreport.site_of``), so the
-    scheduler's log, events and lock sit beside the crawl's run reports."""
-    parts = urlsplit(str(start_urls[0]))
-    host = parts.hostname or ""
-    with contextlib.suppress(ValueError):  # a bad port: the crawl says so, in its log
-        if parts.port:
-            host = f"{host}:{parts.port}"
-    return host.removeprefix("www.")
+    """The site a crawl without a profile reports under (its first start URL's, as
+    ``monitoring.runreport.site_of`` names it), so the scheduler's log, events and lock sit
+    beside the crawl's run reports."""
+    return url_site(str(start_urls[0]))
 
 
 def _setting_text(value: Any) -> str:

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from monitoring.history import url_site
 from vnnews.paths import JSONL_SUFFIX, ArchivePaths
 from vnnews.urlcanon import article_key
 
@@ -49,15 +49,7 @@ def record_site(record: dict[str, Any]) -> str:
     """The site a record belongs to: its profile name, else its host (as run reports do)."""
     if record.get("site"):
         return str(record["site"])
-    parts = urlsplit(_article(record))
-    host = parts.hostname or "unknown"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port:  # as monitoring.runreport.site_of names the run of a site on a port
-        host = f"{host}:{port}"
-    return host.removeprefix("www.")
+    return url_site(_article(record)) or "unknown"  # as run reports name a site without a profile
 
 
 def jsonl_files(paths: ArchivePaths) -> list[Path]:

@@ -7,6 +7,7 @@ components) are ignored: only ``*.json`` files whose ``format`` is a run report 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitoring.report import REPORT_FORMAT
 from vnnews.paths import OPEN_SUFFIX, ArchivePaths
@@ -28,6 +30,18 @@ def site_key(site: str) -> str:
     """A directory name for a site (a profile name or a host name)."""
     key = _UNSAFE.sub("_", site).strip("._") or "unknown"
     return key[:100]
+
+
+def url_site(url: str) -> str:
+    """The site a run of start URL ``url`` without a profile is reported under: its host less
+    ``www.``, with the port when there is one (two sites on one host are two histories); ""
+    when ``url`` has no host."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    with contextlib.suppress(ValueError):  # a bad port: the host alone
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    return host.removeprefix("www.")
 
 
 def site_dir(paths: ArchivePaths, site: str) -> Path:

@@ -14,7 +14,6 @@ import logging
 import os
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -25,7 +24,7 @@ from scrapy.spiders import Spider
 from scrapy.utils.project import get_project_settings
 
 from monitoring.drift import Thresholds, run_checks
-from monitoring.history import site_reports, write_report
+from monitoring.history import site_reports, url_site, write_report
 from monitoring.report import RunObserver, build_report, settings_diff, summary_lines
 from vnnews.paths import ArchivePaths
 
@@ -53,11 +52,7 @@ def site_of(spider: Spider) -> tuple[str, bool]:
     if name:
         return str(name), False
     urls = list(getattr(spider, "start_urls", None) or [])
-    parts = urlsplit(str(urls[0])) if urls else None
-    host = (parts.hostname or "") if parts else ""
-    if parts is not None and parts.port:  # two sites on one host are two histories
-        host = f"{host}:{parts.port}"
-    return host.removeprefix("www.") or spider.name, False
+    return (url_site(str(urls[0])) if urls else "") or spider.name, False
 
 
 class RunReportExtension:
