@@ -99,6 +99,11 @@ def check_arguments(
     return profile, urls
 
 
+def _scope_drop(refusal: str) -> str:
+    """The stat of a link the crawl's scope refused (``Scope.refusal``'s reason)."""
+    return "news/dropped/" + ("offsite" if refusal == "offsite" else f"scope_{refusal}")
+
+
 class NewsSpider(scrapy.Spider):
     """``scrapy crawl news -a site=NAME`` or ``-a start_urls=URL[,URL]``."""
 
@@ -562,9 +567,7 @@ class NewsSpider(scrapy.Spider):
         return self._refusals[origin]
 
     def _count_refusal(self, url: str) -> None:
-        reason = self._refusal(url) or "offsite"
-        key = "offsite" if reason == "offsite" else f"scope_{reason}"
-        self.crawler.stats.inc_value(f"news/dropped/{key}")
+        self.crawler.stats.inc_value(_scope_drop(self._refusal(url) or "offsite"))
 
     def _cap(self, name: str, what: str) -> None:
         """A cap was reached: a stat for the run report, one WARNING line at the end."""
@@ -589,7 +592,7 @@ class NewsSpider(scrapy.Spider):
                 return True
             key = f"news/dropped/{reason}"
         else:
-            key = "news/dropped/" + ("offsite" if refusal == "offsite" else f"scope_{refusal}")
+            key = _scope_drop(refusal)
         if counts is None:
             self.crawler.stats.inc_value(key)
         else:
