@@ -30,6 +30,7 @@ from extraction.bylines import (
 from extraction.htmlmeta import fold
 from extraction.htmltree import first_text, select
 from extraction.normalise import normalise_line
+from vnnews.pagekind import drop_overlays
 from vnnews.profiles import Selectors
 from vnnews.vocab import BOILERPLATE_BOX_TYPES, BOILERPLATE_CLASS_TOKENS, BOX_HEADINGS
 
@@ -290,7 +291,10 @@ def body_paragraphs(node: HtmlElement, sel: Selectors) -> list[Paragraph]:
 
 
 def generic_paragraphs(tree: HtmlElement, url: str) -> list[Paragraph]:
-    """trafilatura on the whole page: precision mode, balanced mode as a rescue."""
+    """trafilatura on the whole page, less its pop-ups and modals
+    (:func:`vnnews.pagekind.drop_overlays`; the tree is changed): precision mode, balanced
+    mode as a rescue."""
+    drop_overlays(tree)
     text = trafilatura_extract(tree, url=url, options=PRECISE_EXTRACTOR) or ""
     if len(text.split()) < SHORT_PRECISE_WORDS:
         balanced = trafilatura_extract(tree, url=url, options=BALANCED_EXTRACTOR) or ""

@@ -297,9 +297,9 @@ def test_a_page_whose_only_date_is_an_update() -> None:
 
 # --- non-articles ------------------------------------------------------------------------------
 
-# tuoitre.vn's section page is not here: without a profile its membership pop-up (four
-# paragraphs of prose, og:type=website, no teaser text read) is still taken for an article.
 LISTINGS = {
+    # og:type=website; its only prose is a membership pop-up (vnnews.pagekind.overlays)
+    "tuoitre/list-meth04.html": "https://tuoitre.vn/kinh-doanh.htm",
     "baochinhphu/list-meth04.html": "https://baochinhphu.vn/chinh-sach-va-cuoc-song/chinh-sach-moi.htm",
     # og:type=article on a section page with a long teaser (694 words were read as an article)
     "baodautu/list-meth04.html": "https://baodautu.vn/tai-chinh-chung-khoan-d6/",
@@ -329,3 +329,35 @@ def test_teaser_cards_are_counted_on_a_section_page_not_in_an_article() -> None:
     tree = lxml.html.document_fromstring(DANTRI.read_bytes())
     cards, share = teaser_share(tree, DANTRI_URL, str(article["text"]).split("\n\n"))
     assert share == 0.0
+
+
+def test_pop_ups_are_found_and_never_read_as_the_body() -> None:
+    """tuoitre.vn's pages carry a membership pop-up of five prose paragraphs and a log-in form
+    (``div.modal_introduce``, ``div.popup``). They are overlays, not the story: the article
+    reads without them, and with its body container removed (a template nobody knows) the
+    generic path does not fall back on the pop-up's prose."""
+    from vnnews.pagekind import overlays
+
+    tree = parse_html(decode_html(TUOITRE.read_bytes(), None, None))
+    found = overlays(tree)
+    assert any("modal_introduce" in (node.get("class") or "") for node in found)
+    assert all(next(node.iter("h1"), None) is None for node in found)
+    pop_up = ("Tuổi Trẻ Sao được thiết kế thông thoáng", "Vui lòng nhập Email")
+    record = extract(TUOITRE.read_bytes(), TUOITRE_URL)
+    assert not any(line in str(record["text"]) for line in pop_up)
+    for body in tree.xpath("//*[contains(@class,'detail-cmain')]"):
+        body.drop_tree()
+    text = " ".join(p.text for p in generic_paragraphs(tree, TUOITRE_URL))
+    assert not any(line in text for line in pop_up)
+
+
+def test_a_modal_holding_the_headline_is_the_article_view() -> None:
+    """An article opened over a listing sits in a "modal" with its ``h1``: not an overlay."""
+    from vnnews.pagekind import overlays
+
+    tree = parse_html(decode_html(TUOITRE.read_bytes(), None, None))
+    h1 = next(tree.iter("h1"))
+    view = h1.getparent()
+    assert view is not None
+    view.set("class", f"{view.get('class') or ''} modal-article")
+    assert view not in overlays(tree)

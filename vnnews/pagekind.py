@@ -51,8 +51,64 @@ def looks_like_article_url(url: str) -> bool:
     return bool(detail and _ID_PARAM.search(parts.query))
 
 
+# --- overlays: pop-ups, modals and dialogs ------------------------------------------------------
+
+_OVERLAY_XPATH = (
+    "//dialog|//*[@role='dialog' or @role='alertdialog' or @aria-modal='true'"
+    " or contains(@class,'popup') or contains(@class,'modal') or contains(@class,'Popup')"
+    " or contains(@class,'Modal') or contains(@id,'popup') or contains(@id,'modal')]"
+)
+_OVERLAY_PART = re.compile(r"^(?:popup|modal)", re.IGNORECASE)
+
+
+def _overlay_named(value: str) -> bool:
+    """A class/id token made of ``-``/``_`` parts, one of them starting with popup/modal
+    (``popup``, ``modal_introduce``, ``box-popup-login``, ``modalLogin``)."""
+    return any(
+        _OVERLAY_PART.match(part) for token in value.split() for part in re.split(r"[-_]", token)
+    )
+
+
+def _is_overlay(node: html.HtmlElement) -> bool:
+    """A pop-up, modal or dialog that does not hold the page's headline (:func:`overlays`)."""
+    if node.tag in ("html", "body"):
+        return False
+    marked = (
+        node.tag == "dialog"
+        or node.get("role") in ("dialog", "alertdialog")
+        or node.get("aria-modal") == "true"
+        or _overlay_named(f"{node.get('class') or ''} {node.get('id') or ''}")
+    )
+    return marked and next(node.iter("h1"), None) is None
+
+
+def overlays(tree: html.HtmlElement) -> list[html.HtmlElement]:
+    """The page's outermost pop-ups, modals and dialogs (``<dialog>``, ``role=dialog``,
+    ``aria-modal``, a class or id naming a popup or modal) that do not hold the page's
+    headline (``h1``): membership offers, log-in forms, newsletter and cookie boxes. Their
+    prose is never the article's, and on a section page it is the only prose there is. A
+    "modal" that holds the ``h1`` is an article view (a story opened over a listing) and
+    stays."""
+    found: list[html.HtmlElement] = []
+    for node in tree.xpath(_OVERLAY_XPATH):
+        if _is_overlay(node) and not any(a in found for a in node.iterancestors()):
+            found.append(node)
+    return found
+
+
+def drop_overlays(tree: html.HtmlElement) -> None:
+    """Remove :func:`overlays` from the tree (their tails stay)."""
+    for node in overlays(tree):
+        node.drop_tree()
+
+
+def _in_overlay(node: html.HtmlElement) -> bool:
+    return _is_overlay(node) or any(_is_overlay(a) for a in node.iterancestors())
+
+
 def _prose_run(tree: html.HtmlElement) -> int:
-    """Characters of unlinked prose in the container holding the most long paragraphs."""
+    """Characters of unlinked prose in the container holding the most long paragraphs; a
+    container inside a pop-up or modal (:func:`overlays`) does not count."""
     runs: dict[html.HtmlElement, int] = {}
     for p in tree.iter("p"):
         text = p.text_content().strip()
@@ -60,7 +116,10 @@ def _prose_run(tree: html.HtmlElement) -> int:
         parent = p.getparent()
         if len(text) >= 60 and linked < len(text) / 3 and parent is not None:
             runs[parent] = runs.get(parent, 0) + len(text) - linked
-    return max(runs.values(), default=0)
+    for parent, run in sorted(runs.items(), key=lambda item: -item[1]):
+        if not _in_overlay(parent):
+            return run
+    return 0
 
 
 def _has_dateline(tree: html.HtmlElement) -> bool:
