@@ -153,7 +153,7 @@ def parse_html(html: str) -> HtmlElement:
         raise ExtractionError(f"unparsable HTML: {exc}") from exc
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=4096)
 def _compiled(selector: str, warn: bool = True) -> CSSSelector | None:
     """CSS -> XPath translation is costly; compiled selectors are memoised (pure function)."""
     try:
@@ -178,9 +178,68 @@ def select(root: HtmlElement, selector: str, *, warn: bool = True) -> list[HtmlE
     if _TAG_ONLY.fullmatch(selector):  # a bare tag name: lxml's own walk, ~10x an XPath's speed
         return list(root.iter(selector))
     compiled = _compiled(selector, warn) if selector else None
-    if compiled is None or not _DocumentNames.of(root).may_match(_needs(selector)):
+    if compiled is None:
         return []
+    names = _DocumentNames.of(root)
+    if not names.may_match(_needs(selector)):
+        return []
+    alternatives = _alternatives(selector)
+    if len(alternatives) > 1:  # run only the alternatives the document can match
+        kept = [
+            text
+            for text, needs, hrefs in alternatives
+            if names.may_match(needs) and names.may_link(hrefs)
+        ]
+        if not kept:
+            return []
+        if len(kept) < len(alternatives):
+            compiled = _compiled(", ".join(kept), warn)
+            if compiled is None:
+                return []
     return list(compiled(root))
+
+
+def _split_alternatives(selector: str) -> list[str]:
+    """The comma-separated alternatives of a selector (commas inside brackets, parentheses
+    and quotes do not split)."""
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, char in enumerate(selector):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(selector[start:i].strip())
+            start = i + 1
+    parts.append(selector[start:].strip())
+    return parts
+
+
+_HREF_PART = re.compile(r"\[\s*href\s*\*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\]\s]*))\s*\]")
+_Alternative = tuple[str, "_Needs | None", tuple[str, ...]]
+
+
+@lru_cache(maxsize=4096)
+def _alternatives(selector: str) -> tuple[_Alternative, ...]:
+    """Each alternative of ``selector`` with what it needs (:func:`_needs`) and the substrings
+    its ``[href*=…]`` tests need in some link of the document; one entry when the selector has
+    a single alternative or cannot be split safely (escapes)."""
+    if "," not in selector or "\\" in selector:
+        return ((selector, _needs(selector), ()),)
+    return tuple((part, _needs(part), _href_needs(part)) for part in _split_alternatives(selector))
+
+
+def _href_needs(alternative: str) -> tuple[str, ...]:
+    if "(" in alternative:  # inside :not(…) a test needs the opposite: no prefilter
+        return ()
+    return tuple(
+        next(g for g in m.groups() if g is not None) for m in _HREF_PART.finditer(alternative)
+    )
 
 
 # -- the prefilter: what a selector needs, what a document has ----------------------------------
@@ -245,6 +304,8 @@ class _DocumentNames:
         self.classes = set(" ".join(values).split())
         self.joined = "\0".join(values)
         self.ids = {str(v) for v in doc.xpath("//@id")}
+        self._doc = doc
+        self._hrefs: str | None = None
 
     @classmethod
     def of(cls, root: HtmlElement) -> _DocumentNames:
@@ -255,6 +316,15 @@ class _DocumentNames:
         names = cls(doc)
         cls._recent = [(doc, names), *cls._recent[:3]]
         return names
+
+    def may_link(self, hrefs: tuple[str, ...]) -> bool:
+        """Some ``href`` in the document may contain each of ``hrefs`` (all values, read once
+        on first use)."""
+        if not hrefs:
+            return True
+        if self._hrefs is None:
+            self._hrefs = "\0".join(str(v) for v in self._doc.xpath("//@href"))
+        return all(h in self._hrefs for h in hrefs)
 
     def may_match(self, needs: _Needs | None) -> bool:
         if needs is None:
