@@ -26,6 +26,7 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"), None)
 # Also removed in Vietnamese text: ZWNJ / ZWJ (they matter in Persian, Indic scripts, emoji).
 _ZERO_WIDTH_VI = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u200c\u200d"), None)
 _ETH_TO_D = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
+_VI_CHARS = {**_ZERO_WIDTH_VI, **_ETH_TO_D}  # one pass: no key maps to another's key
 
 # Horizontal whitespace, including every Unicode space separator and tabs.
 _HSPACE = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
@@ -39,7 +40,9 @@ _VI_LETTERS = re.compile(
     "[ăắằẳẵặơớờởỡợưứừửữựđạảấầẩẫậẹẻẽếềểễệỉịọỏốồổỗộủụỳỵỷỹ"
     "ĂẮẰẲẴẶƠỚỜỞỠỢƯỨỪỬỮỰĐẠẢẤẦẨẪẬẸẺẼẾỀỂỄỆỈỊỌỎỐỒỔỖỘỦỤỲỴỶỸ]"
 )
-_LETTERS = re.compile(r"[^\W\d_]")
+# Their complements, for counting by removal (one pass, no list of matches).
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_NOT_VI_LETTERS = re.compile("[^" + _VI_LETTERS.pattern[1:-1] + "]+")
 
 
 def is_vietnamese_language(language: str | None) -> bool:
@@ -50,10 +53,10 @@ def is_vietnamese_language(language: str | None) -> bool:
 def vietnamese_ratio(text: str) -> float:
     """Share of letters that carry a Vietnamese-only diacritic (0.0 for text without letters)."""
     sample = unicodedata.normalize("NFC", text[:20000])
-    letters = len(_LETTERS.findall(sample))
+    letters = len(_NOT_LETTERS.sub("", sample))
     if not letters:
         return 0.0
-    return len(_VI_LETTERS.findall(sample)) / letters
+    return len(_NOT_VI_LETTERS.sub("", sample)) / letters
 
 
 def looks_vietnamese(text: str, threshold: float = 0.03) -> bool:
@@ -62,12 +65,10 @@ def looks_vietnamese(text: str, threshold: float = 0.03) -> bool:
 
 
 def _chars(text: str, vietnamese: bool) -> str:
+    if text.isascii():  # nothing to compose, remove or replace
+        return text
     text = unicodedata.normalize("NFC", text)
-    if vietnamese:
-        text = text.translate(_ZERO_WIDTH_VI).translate(_ETH_TO_D)
-    else:
-        text = text.translate(_ZERO_WIDTH)
-    return text
+    return text.translate(_VI_CHARS if vietnamese else _ZERO_WIDTH)
 
 
 def normalise_line(text: str | None, *, vietnamese: bool = True) -> str:
