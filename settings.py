@@ -99,6 +99,9 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.scope.ScopeMiddleware": 40,
     # A dedup back-end error (Redis gone) stops the crawl cleanly: exit code 4.
     "spiders.guard.BackendGuardMiddleware": 960,
+    # Scrapy's meta-refresh redirects, read from the page's head only (spiders/metarefresh.py)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "spiders.metarefresh.HeadMetaRefreshMiddleware": 580,
 }
 # Keeps the status line's reason phrase and the connection headers (Transfer-Encoding,
 # Connection...) that Scrapy drops, so the WARC shows the response as received.

@@ -231,6 +231,8 @@ def test_redirects_are_bounded_and_held_to_the_scope(crawl: FaultCrawl) -> None:
     # file: and data: redirects are never followed (the 302 reaches the spider)
     assert crawl.stat("news/errors/http_302") == 2
     assert "/loi/du-lieu" not in crawl.requested("main")
+    # a meta-refresh loop (a -> b -> a) is followed (spiders.metarefresh) and ends
+    assert crawl.requested("main").count("/loi/lam-moi-b") == 1
 
 
 def test_xml_entities_are_never_expanded_or_fetched(crawl: FaultCrawl) -> None:
