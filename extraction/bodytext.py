@@ -30,7 +30,7 @@ from extraction.bylines import (
 from extraction.htmlmeta import fold
 from extraction.htmltree import first_text, select
 from extraction.normalise import normalise_line
-from vnnews.pagekind import drop_overlays
+from vnnews.pagekind import drop_overlays, looks_like_article_url
 from vnnews.profiles import Selectors
 from vnnews.vocab import BOILERPLATE_BOX_TYPES, BOILERPLATE_CLASS_TOKENS, BOX_HEADINGS
 
@@ -129,6 +129,43 @@ def _is_link_list(node: HtmlElement) -> bool:
     return sum(headlines) >= LINK_LIST_DENSITY * total
 
 
+CARD_MAX_CHARS = 900  # an embedded story card: a headline and a teaser, never a body's length
+HEADLINE_WORDS = 5  # link text this long names a story
+
+
+def _story_link(a: HtmlElement) -> str:
+    """The headline of a link to another article (an article-shaped URL and at least
+    HEADLINE_WORDS words that are no byline or "Theo X" attribution), else ""."""
+    href = (a.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:")):
+        return ""
+    if not looks_like_article_url(href):
+        return ""
+    headline = normalise_line(a.text_content())
+    if len(headline.split()) < HEADLINE_WORDS:
+        return ""
+    if BYLINE_LINE.match(headline) or source_from_line(headline):
+        return ""
+    return headline
+
+
+def _is_story_card(node: HtmlElement) -> bool:
+    """Another story inside the body: a nested ``<article>`` or ``<aside>`` no longer than a
+    teaser card that links to an article with a headline (vietnamnet.vn's
+    ``article.ck-cms-insert-news``: image, headline, description), or a block whose whole text
+    is one headline link to another article (a bare "related story" line)."""
+    if node.tag in ("article", "aside"):
+        text = normalise_line(node.text_content())
+        return len(text) <= CARD_MAX_CHARS and any(_story_link(a) for a in node.iter("a"))
+    if node.tag not in _BLOCK_TAGS or node.tag in ("ul", "ol", "table", "tbody", "tr"):
+        return False
+    links = list(node.iter("a"))
+    if not links or len(links) > 2:
+        return False
+    headline = _story_link(links[0])
+    return bool(headline) and normalise_line(node.text_content()) == headline
+
+
 def _block_ancestor(node: HtmlElement) -> HtmlElement | None:
     parent = node.getparent()
     while parent is not None and parent.tag not in _BLOCK_TAGS:
@@ -152,7 +189,8 @@ def _prune(root: HtmlElement, selectors: Iterable[str]) -> None:
     doomed.extend(
         n
         for n in root.iterdescendants()
-        if isinstance(n.tag, str) and (_is_boilerplate_node(n) or _is_link_list(n))
+        if isinstance(n.tag, str)
+        and (_is_boilerplate_node(n) or _is_link_list(n) or _is_story_card(n))
     )
     for node in doomed:
         if node is root or node.getparent() is None:

@@ -154,3 +154,49 @@ def test_newlines_in_the_page_source_are_spaces() -> None:
     record = extract_article(page_bytes(page), page["url"], fetched_at=fetched_at, profile=profile)
     assert "đấu tranh anh dũng để dựng nước" in record["text"]
     assert "anh\ndũng" not in record["text"]
+
+
+DEVPAGES = Path(__file__).resolve().parent.parent / "bench" / "devpages"
+
+
+def test_story_cards_inside_the_body_never_reach_the_text() -> None:
+    """vietnamnet.vn puts cards of other stories inside its body (``article.ck-cms-insert-news``:
+    image, headline link, description; a dev-2 page of bench/devpages). Read with its profile
+    and with none, the text keeps every gold sentence and none of the cards'."""
+    gold = next(
+        g
+        for g in json.loads((DEVPAGES / "gold.json").read_text(encoding="utf-8"))
+        if g["file"].startswith("11-vietnamnet")
+    )
+    body = (DEVPAGES / "pages" / gold["file"]).read_bytes()
+    tree = parse_html(decode_html(body, None, None))
+    cards = [a for a in tree.iter("article") if "ck-cms-insert-news" in (a.get("class") or "")]
+    assert len(cards) >= 3
+    headlines = [" ".join(str(c.xpath("string(.//div[@class='insert-wiki-title'])")).split())
+                 for c in cards]  # fmt: skip
+    fetched = datetime.fromisoformat(gold["fetched_at"].replace("Z", "+00:00"))
+    for profile in (ProfileRegistry.load().for_url(gold["url"]), None):
+        record = extract_article(body, gold["url"], fetched_at=fetched, profile=profile)
+        text = match_key(record["text"])
+        assert all(contains(text, line) for line in gold["must_include"])
+        assert not any(contains(text, line) for line in headlines if line)
+
+
+def test_a_source_link_and_a_sentence_link_are_not_story_cards() -> None:
+    """A "Theo X" box linking to the original article, and a sentence that links a story in
+    its running text, stay: only a block that is nothing but another story's headline goes."""
+    from extraction.bodytext import _is_story_card
+
+    def block(markup: str) -> HtmlElement:
+        return lxml.html.fragment_fromstring(markup)
+
+    story = "https://bao.example.vn/thoi-su/mua-lon-mien-bac-20260716123456.htm"
+    assert _is_story_card(
+        block(f'<p><a href="{story}">Mưa lớn ở miền Bắc kéo dài đến cuối tuần</a></p>')
+    )
+    assert not _is_story_card(block(f'<div><a href="{story}">Theo Đời sống Pháp luật</a></div>'))
+    assert not _is_story_card(
+        block(
+            f'<p>Như đã đưa tin, <a href="{story}">mưa lớn ở miền Bắc kéo dài</a> đến cuối tuần.</p>'
+        )
+    )
