@@ -25,6 +25,7 @@ from extraction.bylines import (
     BYLINE_LINE,
     is_closing_byline,
     source_from_line,
+    source_from_note,
     split_attribution,
 )
 from extraction.htmlmeta import fold
@@ -401,6 +402,7 @@ def clean_paragraphs(
             continue
         if is_closing_byline(last.text, emphasised=last.right or last.bold, vietnamese=vietnamese):
             body.bylines.insert(0, kept.pop().text)
+            body.source = body.source or source_from_note(last.text) or ""
             continue
         break
     body.paragraphs = [p.text for p in kept]

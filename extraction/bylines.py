@@ -176,12 +176,43 @@ def source_from_line(text: str) -> str | None:
         return outlet
     match = _SOURCE_LINE.match(text.strip())
     if not match:
-        return None
+        return _source_list(text.strip())
     name = match.group(1).strip()
     domain = re.search(r"\.(vn|com|net|org)\b", name, re.I)
     if len(name.split()) > 8 or not (name[:1].isupper() or name[:1].isdigit() or domain):
         return None
     return name
+
+
+_SOURCE_LIST_LINE = re.compile(
+    r"^\(?\s*(?:theo|nguồn)\s*:?\s+([^;:!?()]{3,60}?)\s*\)?\s*\.?$", re.I
+)
+_LIST_SEP = re.compile(r"\s*(?:,|/|&|\bvà\b)\s*")
+MAX_SOURCES = 4  # "Theo Reuters, AFP, CNN": a few outlets, not a sentence
+
+
+def _source_list(line: str) -> str | None:
+    """ "Theo AFP, Reuters" -> "AFP, Reuters": two to MAX_SOURCES names, each capitalised and
+    of at most four words ("Theo Bộ Y tế, số ca mắc giảm" is a sentence: None)."""
+    match = _SOURCE_LIST_LINE.match(line)
+    if not match:
+        return None
+    inner = match.group(1).strip()
+    parts = [p for p in _LIST_SEP.split(inner) if p]
+    if not 2 <= len(parts) <= MAX_SOURCES:
+        return None
+    if any(len(p.split()) > 4 or not (p[:1].isupper() or p[:1].isdigit()) for p in parts):
+        return None
+    return inner
+
+
+def source_from_note(text: str) -> str | None:
+    """The outlet of a byline's closing note: "Như Tâm (Theo AFP, Reuters)" -> "AFP, Reuters",
+    "Hà Thu (theo Reuters)" -> "Reuters"; None without such a note."""
+    note = re.search(r"\(((?:theo|nguồn)\b[^()]{2,70})\)\s*\.?$", text.strip(), re.I)
+    if not note or note.start() == 0:
+        return None
+    return source_from_line(note.group(1))
 
 
 _BYLINE_SELECTORS = (
@@ -279,6 +310,14 @@ def extract_source(
             return named
         if text:
             return text
+    if sel.authors:  # the byline's own note: "Như Tâm (Theo AFP, Reuters)"
+        for node in select(tree, sel.authors)[:3]:
+            line = node.getparent() if node.tag in _INLINE_BYLINE_TAGS else node
+            named = source_from_note(
+                normalise_line((line if line is not None else node).text_content())
+            )
+            if named:
+                return named
     for raw in [ld_name(a) for a in meta.ld_values("author")] + meta.all("article:author"):
         named = source_from_line(normalise_line(raw))
         if named and not clean_author(named):
@@ -289,6 +328,9 @@ def extract_source(
         if len(name.split()) <= 8 and not own:
             return name
     return ""
+
+
+_INLINE_BYLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "a"})
 
 
 def _outlet_authors(tree: HtmlElement, meta: PageMeta) -> list[str]:

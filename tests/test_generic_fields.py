@@ -361,3 +361,36 @@ def test_a_modal_holding_the_headline_is_the_article_view() -> None:
     assert view is not None
     view.set("class", f"{view.get('class') or ''} modal-article")
     assert view not in overlays(tree)
+
+
+@pytest.mark.parametrize(
+    ("line", "source"),
+    [
+        ("Như Tâm (Theo AFP, Reuters)", "AFP, Reuters"),  # vnexpress.net's closing byline
+        ("Hà Thu (theo Reuters)", "Reuters"),
+        ("Hà Thu (tổng hợp)", None),
+        ("Theo Reuters, AFP", "Reuters, AFP"),
+        ("Theo Bộ Y tế, số ca mắc giảm mạnh", None),  # a sentence
+        ("Theo ông Nam, giá vàng sẽ còn tăng", None),
+    ],
+)
+def test_the_source_named_in_a_byline_note_or_a_list(line: str, source: str | None) -> None:
+    from extraction.bylines import source_from_note
+
+    found = source_from_note(line) if "(" in line else source_from_line(line)
+    assert found == source
+
+
+def test_a_wire_note_in_the_closing_byline_is_the_source() -> None:
+    """vnexpress.net ends a wire-based story with "Như Tâm (Theo AFP, Reuters)" (a dev-2 page of
+    bench/devpages): the person is the author, the wires are the source, with the site's
+    profile (which reads the byline's <strong> and removes the line) and without one."""
+    from vnnews.profiles import ProfileRegistry
+
+    folder = Path(__file__).resolve().parent.parent / "bench" / "devpages"
+    page = folder / "pages" / "06-vnexpress-2026-my-khong-kich-iran.html"
+    url = "https://vnexpress.net/my-khong-kich-iran-5098778.html"
+    for profile in (ProfileRegistry.load().for_url(url), None):
+        record = extract_article(page.read_bytes(), url, fetched_at=FETCHED, profile=profile)
+        assert record["source"] == "AFP, Reuters"
+        assert record["authors"] == ["Như Tâm"]
