@@ -11,6 +11,7 @@ decides exactly as Scrapy does.
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 from scrapy import Request
@@ -34,10 +35,17 @@ def head_text(response: HtmlResponse) -> str:
     return html_to_unicode(charset, response.body[:HEAD_BYTES])[1][:HEAD_CHARS]
 
 
+_REFRESH = re.compile(rb"refresh", re.IGNORECASE)
+
+
 def meta_refresh(
     response: HtmlResponse, ignore_tags: list[str]
 ) -> tuple[None, None] | tuple[float, str]:
-    """``scrapy.utils.response.get_meta_refresh`` on the head of the page."""
+    """``scrapy.utils.response.get_meta_refresh`` on the head of the page. A head whose bytes
+    do not hold the word at all (in an ASCII-compatible encoding: no NUL bytes) has none."""
+    head = response.body[:HEAD_BYTES]
+    if b"\x00" not in head and not _REFRESH.search(head):
+        return None, None
     text = head_text(response)
     base = html.get_base_url(text, response.url, response.encoding)
     return html.get_meta_refresh(text, base, response.encoding, ignore_tags=ignore_tags)

@@ -55,3 +55,12 @@ def test_the_refresh_found_is_scrapys(body: bytes) -> None:
 def test_a_refresh_is_found() -> None:
     interval, url = meta_refresh(_response(REFRESHING[1]), IGNORE)
     assert (interval, url) == (5.0, "https://bao.example.vn/moi/trang-chu.html")
+
+
+def test_a_refresh_in_utf16_is_still_found() -> None:
+    body = (
+        '<html><head><meta http-equiv="refresh" content="0;url=/tin/bai-2.html"></head></html>'
+    ).encode("utf-16")
+    response = _response(body)
+    assert meta_refresh(response, IGNORE) == get_meta_refresh(_response(body), IGNORE)
+    assert meta_refresh(response, IGNORE)[1] == "https://bao.example.vn/tin/bai-2.html"
