@@ -27,6 +27,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -79,6 +80,16 @@ META_PAGE = "resource_page"
 # -- which hosts ---------------------------------------------------------------------------
 
 
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def origin_of(url: str) -> str:
+    """The ``scheme://netloc`` text an absolute URL starts with ("" when it has none): what
+    ``urlsplit`` would give as scheme and netloc, found without splitting the rest."""
+    match = _ORIGIN.match(url)
+    return match.group(0) if match else ""
+
+
 def _special_ip(host: str) -> bool:
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
@@ -103,6 +114,7 @@ class HostPolicy:
     cdn_words: tuple[str, ...]
     deny: tuple[str, ...]
     _decided: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
+    _by_origin: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Any, start_urls: Iterable[str]) -> HostPolicy:
@@ -137,12 +149,18 @@ class HostPolicy:
     def refusal(self, url: str) -> str | None:
         """None when a resource at ``url`` may be fetched, else why not (the scheme and the
         host decide: memoised per pair, since a page's resources come from a few hosts)."""
+        origin = origin_of(url)  # the memo is keyed by the URL's scheme://netloc text first
+        if origin in self._by_origin:
+            return self._by_origin[origin]
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname or "")
         if key not in self._decided:
             if len(self._decided) >= 1 << 14:
                 self._decided.clear()
+                self._by_origin.clear()
             self._decided[key] = self._host_refusal(*key)
+        if origin:
+            self._by_origin[origin] = self._decided[key]
         return self._decided[key]
 
     def _host_refusal(self, scheme: str, hostname: str) -> str | None:
@@ -230,8 +248,11 @@ class ResourcePlanner:
                     counts["news/resources/dropped/page_count"] += 1
                     continue
                 count += 1
-                parts = urlsplit(link.url)
-                self.origins.add(f"{parts.scheme}://{parts.netloc}".lower())
+                origin = origin_of(link.url)
+                if not origin:
+                    parts = urlsplit(link.url)
+                    origin = f"{parts.scheme}://{parts.netloc}"
+                self.origins.add(origin.lower())
                 counts[f"news/resources/requested/{link.kind}"] += 1
                 yield self._request(link, page_url, count, callback, errback)
         finally:

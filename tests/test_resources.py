@@ -291,3 +291,25 @@ def test_switched_off_and_bounded(site_server: Callable[..., RunningSite], tmp_p
     uris = {u for k, u, _, _ in small.records() if k == "response"}
     assert not any(u.endswith(".pdf") for u in uris)
     assert len(small.json_records()) == len(site.expected["articles"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdn.example.vn/a/b.jpg?x=1",
+        "HTTP://User@CDN.Example.vn:8080/a.css",
+        "http://[::1]:8000/x.png",
+        "https://host.vn?q=1",
+        "https://host.vn#frag",
+        "data:image/png;base64,AAAA",
+        "/relative/path.png",
+    ],
+)
+def test_origin_of_is_the_scheme_and_netloc_urlsplit_gives(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    from spiders.resources import origin_of
+
+    parts = urlsplit(url)
+    expected = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    assert origin_of(url).lower() == expected.lower()
