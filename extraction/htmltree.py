@@ -306,6 +306,7 @@ class _DocumentNames:
         self.ids = {str(v) for v in doc.xpath("//@id")}
         self._doc = doc
         self._hrefs: str | None = None
+        self.frozen: frozenset[str] | None = None
 
     @classmethod
     def of(cls, root: HtmlElement) -> _DocumentNames:
@@ -335,6 +336,14 @@ class _DocumentNames:
             and ids <= self.ids
             for classes, substrings, ids in needs
         )
+
+
+def class_tokens(root: HtmlElement) -> frozenset[str]:
+    """Every class token used anywhere in ``root``'s document (read once per document)."""
+    names = _DocumentNames.of(root)
+    if names.frozen is None:
+        names.frozen = frozenset(names.classes)
+    return names.frozen
 
 
 def node_text(node: HtmlElement) -> str:
