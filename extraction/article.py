@@ -47,6 +47,7 @@ from extraction.bodytext import (
     extract_images,
     generic_paragraphs,
     is_standfirst,
+    photo_story,
     split_credit,
 )
 from extraction.bylines import clean_author, extract_authors, extract_source, source_from_line
@@ -353,7 +354,13 @@ def _body_from(
     parts = body_parts(nodes[0])  # a body cut into sibling containers around media
     paragraphs = [p for part in parts for p in body_paragraphs(part, sel)]
     if sum(len(p.text.split()) for p in paragraphs) < MIN_TEXT_WORDS:
-        return None
+        # a photo story tells its story in the captions of its figures
+        captioned = [p for part in parts for p in body_paragraphs(part, sel, captions=True)]
+        if not photo_story(paragraphs, captioned):
+            return None
+        paragraphs = captioned
+        if sum(len(p.text.split()) for p in paragraphs) < MIN_TEXT_WORDS:
+            return None
     images = extract_images(select(tree, sel.images), base) or extract_images(parts, base)
     return paragraphs, images
 

@@ -181,9 +181,34 @@ def _drop(node: HtmlElement) -> None:
         node.drop_tree()
 
 
-def _prune(root: HtmlElement, selectors: Iterable[str]) -> None:
+HIDDEN_PROSE_CHARS = 100  # a hidden element with a text run this long may be collapsed text
+
+
+def _is_hidden_widget(node: HtmlElement) -> bool:
+    """An element the page never shows (``display:none``, ``visibility:hidden``, ``hidden``)
+    that holds no prose: a stock-quote box, a share bar or a template waiting for a script.
+    Hidden prose (a collapsed "read more" part) stays."""
+    style = (node.get("style") or "").replace(" ", "").lower()
+    if not (
+        "display:none" in style or "visibility:hidden" in style or node.get("hidden") is not None
+    ):
+        return False
+    return all(len(t.strip()) < HIDDEN_PROSE_CHARS for t in node.itertext())
+
+
+def _holds_captions(node: HtmlElement) -> bool:
+    """A figure, a figure caption, or an element holding or inside one (a gallery)."""
+    if node.tag in ("figure", "figcaption"):
+        return True
+    return next(node.iter("figure", "figcaption"), None) is not None or any(
+        a.tag in ("figure", "figcaption") for a in node.iterancestors()
+    )
+
+
+def _prune(root: HtmlElement, selectors: Iterable[str], *, captions: bool = False) -> None:
     """Drop removable nodes; an inline element (a link inside a sentence) is kept unless it
-    is the whole content of its block."""
+    is the whole content of its block. ``captions`` (a photo story): figures, their captions
+    and the galleries holding them stay, whatever their classes say."""
     doomed: list[HtmlElement] = []
     for selector in selectors:
         doomed.extend(select(root, selector))
@@ -191,10 +216,14 @@ def _prune(root: HtmlElement, selectors: Iterable[str]) -> None:
         n
         for n in root.iterdescendants()
         if isinstance(n.tag, str)
-        and (_is_boilerplate_node(n) or _is_link_list(n) or _is_story_card(n))
+        and (
+            _is_boilerplate_node(n) or _is_link_list(n) or _is_story_card(n) or _is_hidden_widget(n)
+        )
     )
     for node in doomed:
         if node is root or node.getparent() is None:
+            continue
+        if captions and _holds_captions(node):
             continue
         if node.tag in _INLINE_TAGS:
             block = _block_ancestor(node)
@@ -209,7 +238,10 @@ _BR = "\x00"  # a <br> while walking; source newlines are only spaces
 _PARAGRAPH_BREAK = re.compile(_BR + r"\s*(?:" + _BR + r"\s*)+")  # <br><br>: a new paragraph
 
 
-def _walk(node: HtmlElement, out: list[Paragraph]) -> None:
+def _walk(node: HtmlElement, out: list[Paragraph], *, captions: bool = False) -> None:
+    """Paragraphs of ``node`` in document order. ``captions``: a photo story's text is in its
+    figure captions, so ``figcaption`` elements are read as blocks (the rest of a figure
+    still is not)."""
     buf: list[str] = []
     bold: list[bool] = []
 
@@ -225,6 +257,23 @@ def _walk(node: HtmlElement, out: list[Paragraph]) -> None:
 
     def visit(el: HtmlElement, in_bold: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
+        if captions and tag == "figure":
+            # its captions: figcaption elements, and paragraphs in caption blocks of other
+            # names (vnexpress.net's gallery slides keep theirs in div.desc_cation)
+            for caption in el.iter("figcaption", "p"):
+                if caption.tag == "p" and any(
+                    a.tag == "figcaption" for a in caption.iterancestors()
+                ):
+                    continue
+                flush()
+                if caption.text:
+                    buf.append(caption.text)
+                for child in caption:
+                    visit(child, in_bold)
+                flush()
+            if el.tail:
+                buf.append(el.tail)
+            return
         if tag in _SKIP_TAGS or not tag:
             if el.tail:
                 buf.append(el.tail)
@@ -320,13 +369,37 @@ def body_parts(node: HtmlElement) -> list[HtmlElement]:
     return [*before, node, *continuation(siblings[index + 1 :])]
 
 
-def body_paragraphs(node: HtmlElement, sel: Selectors) -> list[Paragraph]:
-    """Paragraphs of a profile's body subtree (on a copy; the page tree is left alone)."""
+def body_paragraphs(
+    node: HtmlElement, sel: Selectors, *, captions: bool = False
+) -> list[Paragraph]:
+    """Paragraphs of a profile's body subtree (on a copy; the page tree is left alone).
+    ``captions``: read figure captions too (:func:`photo_story`), each text once."""
     root = deepcopy(node)
-    _prune(root, (*sel.remove, sel.authors, sel.lead))
+    _prune(root, (*sel.remove, sel.authors, sel.lead), captions=captions)
     out: list[Paragraph] = []
-    _walk(root, out)
-    return out
+    _walk(root, out, captions=captions)
+    if not captions:
+        return out
+    seen: set[str] = set()
+    unique = []
+    for par in out:  # galleries repeat their captions (slideshow and hidden copies)
+        key = fold(par.text)
+        if key not in seen:
+            seen.add(key)
+            unique.append(par)
+    return unique
+
+
+PHOTO_STORY_SHARE = 2  # captions hold at least this many times the words of the rest
+
+
+def photo_story(paragraphs: list[Paragraph], with_captions: list[Paragraph]) -> bool:
+    """A photo story: the body read without its figure captions holds little (fewer words than
+    :data:`extraction.article.MIN_TEXT_WORDS`-sized bodies), read with them it holds at least
+    PHOTO_STORY_SHARE times as many words (vnexpress.net's ``fck_detail_photo`` galleries)."""
+    plain = sum(len(p.text.split()) for p in paragraphs)
+    full = sum(len(p.text.split()) for p in with_captions)
+    return full >= PHOTO_STORY_SHARE * max(plain, 1)
 
 
 def generic_paragraphs(tree: HtmlElement, url: str) -> list[Paragraph]:

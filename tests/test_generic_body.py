@@ -200,3 +200,49 @@ def test_a_source_link_and_a_sentence_link_are_not_story_cards() -> None:
             f'<p>Như đã đưa tin, <a href="{story}">mưa lớn ở miền Bắc kéo dài</a> đến cuối tuần.</p>'
         )
     )
+
+
+def test_a_photo_story_is_read_from_its_captions() -> None:
+    """vnexpress.net's photo stories (``div.fck_detail_photo``, a dev-2 page) tell the story in
+    the captions of their gallery slides, some of them hidden copies and some in
+    ``div.desc_cation`` rather than ``figcaption``: every gold sentence is read, each once,
+    and the slides' "Xem toàn màn hình" (full screen) label is not."""
+    gold = next(
+        g
+        for g in json.loads((DEVPAGES / "gold.json").read_text(encoding="utf-8"))
+        if g["file"].startswith("08-vnexpress")
+    )
+    body = (DEVPAGES / "pages" / gold["file"]).read_bytes()
+    fetched = datetime.fromisoformat(gold["fetched_at"].replace("Z", "+00:00"))
+    for profile in (ProfileRegistry.load().for_url(gold["url"]), None):
+        record = extract_article(body, gold["url"], fetched_at=fetched, profile=profile)
+        text = match_key(record["text"])
+        assert all(contains(text, line) for line in gold["must_include"])
+        assert not any(contains(text, line) for line in gold["must_exclude"])
+        paragraphs = record["text"].split("\n\n")
+        assert len(paragraphs) == len(set(paragraphs))
+        assert record["authors"] == gold["authors"]
+
+
+def test_hidden_widgets_are_dropped_hidden_prose_is_not() -> None:
+    """cafef.vn hides a stock-quote box (``style="display: none"``: labels, an iframe, a "Xem hồ
+    sơ doanh nghiệp" link) inside its article body; a collapsed part of a story is prose."""
+    from extraction.bodytext import _is_hidden_widget
+
+    page = (
+        Path(__file__).resolve().parent
+        / "data"
+        / "generic"
+        / "03-cafef-2026-trai-lon-thanh-hoa.html"
+    ).read_bytes()
+    tree = parse_html(decode_html(page, None, None))
+    box = tree.xpath("//div[@class='chisochungkhoan']")[0]
+    assert _is_hidden_widget(box)
+    collapsed = lxml.html.fragment_fromstring(
+        '<div style="display:none"><p>'
+        + "Phần còn lại của bài viết được thu gọn. " * 5
+        + "</p></div>"
+    )
+    assert not _is_hidden_widget(collapsed)
+    shown = lxml.html.fragment_fromstring('<div class="x"><span>Giá hiện tại</span></div>')
+    assert not _is_hidden_widget(shown)
