@@ -391,15 +391,20 @@ def body_paragraphs(
 
 
 PHOTO_STORY_SHARE = 2  # captions hold at least this many times the words of the rest
+PHOTO_STORY_CAPTIONS = 3  # ... in at least this many captions of prose
+CAPTION_PROSE_CHARS = 60  # a caption this long tells part of the story (not "Ảnh: X")
 
 
 def photo_story(paragraphs: list[Paragraph], with_captions: list[Paragraph]) -> bool:
-    """A photo story: the body read without its figure captions holds little (fewer words than
-    :data:`extraction.article.MIN_TEXT_WORDS`-sized bodies), read with them it holds at least
-    PHOTO_STORY_SHARE times as many words (vnexpress.net's ``fck_detail_photo`` galleries)."""
+    """A photo story: the body read without its figure captions holds little, read with them
+    it holds at least PHOTO_STORY_SHARE times as many words, in at least PHOTO_STORY_CAPTIONS
+    captions of prose (vnexpress.net's ``fck_detail_photo`` galleries, VCCorp photo stories).
+    A short item with one captioned photo is none: its body is found elsewhere."""
     plain = sum(len(p.text.split()) for p in paragraphs)
     full = sum(len(p.text.split()) for p in with_captions)
-    return full >= PHOTO_STORY_SHARE * max(plain, 1)
+    own = {p.text for p in paragraphs}
+    prose = [p for p in with_captions if p.text not in own and len(p.text) >= CAPTION_PROSE_CHARS]
+    return full >= PHOTO_STORY_SHARE * max(plain, 1) and len(prose) >= PHOTO_STORY_CAPTIONS
 
 
 def generic_paragraphs(tree: HtmlElement, url: str) -> list[Paragraph]:
