@@ -71,10 +71,12 @@ _DATE_RE = re.compile(
     r")(?!\d)",
     re.I,
 )
-# A time: "08:15", "8h30", "19 giờ 05", with am/pm (sa/ch) or a part of the day after it
-# ("8:00 tối", "3h30 chiều", "7 giờ 30 sáng"): chiều/tối/đêm are after noon (PM).
+# A time: "08:15", "8h30", "19 giờ 05", "21 giờ 05 phút", a whole hour ("17h", "11 giờ"), with
+# am/pm (sa/ch) or a part of the day after it ("8:00 tối", "3h30 chiều", "7 giờ 30 sáng", "11
+# giờ đêm"): chiều/tối/đêm are after noon (PM).
 _TIME = (
-    r"(?P<H>\d{1,2})\s*(?::|h|giờ)\s*(?P<M>\d{2})(?:\s*:\s*(?P<S>\d{2}))?"
+    r"(?P<H>\d{1,2})\s*(?:(?::|h|giờ)\s*(?P<M>\d{2})(?:\s*phút)?|(?:h|giờ)(?![\w:]))"
+    r"(?:\s*:\s*(?P<S>\d{2}))?"
     r"(?:\s*(?P<ap>am|pm|a\.m\.|p\.m\.|sa|ch)(?![\w]))?"
     r"(?:\s*,?\s*(?P<period>sáng|trưa|chiều|tối|đêm)(?!\w))?"
 )
@@ -197,7 +199,7 @@ def parse_machine_date(raw: str, *, tz: str | tzinfo = DEFAULT_TZ) -> tuple[date
 
 
 def _time_parts(m: re.Match[str]) -> tuple[int, int, int, bool] | None:
-    hour, minute = int(m["H"]), int(m["M"])
+    hour, minute = int(m["H"]), int(m["M"] or 0)
     ap = (m["ap"] or "").lower().replace(".", "")
     period = (m["period"] or "").lower()
     if ap in ("pm", "ch") and hour < 12:
