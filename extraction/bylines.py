@@ -44,7 +44,9 @@ BYLINE_LINE = re.compile(
     r"nhóm\s+(?:pv|phóng viên)\b)",
     re.I,
 )
-AUTHOR_NOTE = re.compile(r"\s*\((?:tổng hợp|lược dịch|biên dịch|dịch|theo [^)]*)\)\s*$", re.I)
+AUTHOR_NOTE = re.compile(
+    r"\s*\((?:tổng hợp|t/h|t\.h|th|lược dịch|biên dịch|dịch|theo [^)]*)\)\s*$", re.I
+)
 _ORG_WORDS = re.compile(
     r"https?:|www\.|\.(vn|com|net|org)\b|@|\d|\b(báo|tạp chí|online|news|ttxvn|vccorp|"
     r"ban biên tập|tòa soạn|cổng thông tin|công ty|tổng hợp)\b",
@@ -240,8 +242,10 @@ def clean_author(raw: str, site_names: Iterable[str] = ()) -> str | None:
     name = strip_ui_labels(htmllib.unescape(raw))
     name = AUTHOR_NOTE.sub("", AUTHOR_PREFIX.sub("", name)).strip(" .,-–:")
     note = re.search(r"\s*\(([^()]{1,40})\)$", name)
-    if note and is_outlet_name(note.group(1)):
-        name = name[: note.start()].strip()  # "Đức Tám (TTXVN)": the agency is no name
+    if note and note.start() > 0:
+        # "Đức Tám (TTXVN)", "Văn Tài (VOV-Tây Bắc)", "Hà An (Hà Nội)": an agency, desk or
+        # place after the name is no part of it
+        name = name[: note.start()].strip()
     if not name or len(name) > 60 or len(name.split()) > 6:
         return None
     if name.lower().startswith("theo "):  # "Theo Hồ Hương": a person of the source paper
@@ -259,8 +263,11 @@ def clean_author(raw: str, site_names: Iterable[str] = ()) -> str | None:
 
 def _split_names(raw: str) -> list[str]:
     raw = AUTHOR_NOTE.sub("", AUTHOR_PREFIX.sub("", normalise_line(raw)))
-    if re.search(r"https?:|www\.|\.(?:vn|com|net|org)\b", raw, re.I):
-        return [raw]  # a URL or domain (rejected as a name), never split on its slashes
+    if re.search(r"https?:|www\.", raw, re.I):
+        return [raw]  # a URL (rejected as a name), never split on its slashes
+    if re.search(r"\.(?:vn|com|net|org)\b", raw, re.I):
+        # "Lan Anh/VOV.VN", "Hải Yến - VOV.VN": a person and the outlet's domain
+        return [p for p in re.split(r"\s*/\s*|\s+[-–]\s+", raw) if p.strip()]
     return [p for p in re.split(r"\s*/\s*|\s+[-–&]\s+|\s*,\s*|\s+và\s+", raw) if p.strip()]
 
 

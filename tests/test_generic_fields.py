@@ -161,6 +161,8 @@ def test_outlet_or_person(name: str, outlet: bool) -> None:
         ("Bài, video: Thế Duyệt", "Thế Duyệt"),
         ("Ghi chép: Duy Anh", "Duy Anh"),
         ("Đức Tám (TTXVN)", "Đức Tám"),
+        ("Văn Tài (VOV-Tây Bắc)", "Văn Tài"),  # a desk note after the name
+        ("Minh Anh (t/h)", "Minh Anh"),  # t/h: tổng hợp (compiled)
         ("TP", "TP"),  # initials (nhandan's byline)
         ("Đời sống Pháp luật", None),
         ("Tiền Phong", None),
@@ -397,3 +399,13 @@ def test_a_wire_note_in_the_closing_byline_is_the_source() -> None:
         record = extract_article(page.read_bytes(), url, fetched_at=FETCHED, profile=profile)
         assert record["source"] == "AFP, Reuters"
         assert record["authors"] == ["Như Tâm"]
+
+
+def test_a_person_and_the_outlets_domain() -> None:
+    """ "Lan Anh/VOV.VN": the person is an author, the domain is not (and a URL is never split
+    into names)."""
+    from extraction.bylines import _split_names
+
+    assert [clean_author(n) for n in _split_names("Lan Anh/VOV.VN")] == ["Lan Anh", None]
+    assert [clean_author(n) for n in _split_names("Hải Yến - vov.vn")] == ["Hải Yến", None]
+    assert [clean_author(n) for n in _split_names("https://bao.vn/tac-gia/lan-anh")] == [None]
