@@ -43,3 +43,28 @@ def test_articles_without_a_profile_are_not_refused(relpath: str) -> None:
     odd_url = ARTICLES[relpath].rsplit("/", 1)[0] + "/bai-viet"
     again = extract_article(body, odd_url, fetched_at=FETCHED_AT, profile=None)
     assert again["text"] == record["text"]
+
+
+@pytest.mark.parametrize(
+    ("url", "home"),
+    [
+        ("https://bao.example.vn/", True),
+        ("https://bao.example.vn/index.html", True),
+        ("https://bao.example.vn/trang-chu.htm", True),
+        ("https://cong.example.gov.vn/vi/", True),
+        ("https://bao.example.vn/Default.aspx?lang=vi", True),
+        ("https://bao.example.vn/thoi-su", False),
+        ("https://bao.example.vn/home-decor-20260101.htm", False),
+        ("https://bao.example.vn/vi/tin-tuc/bai-1.html", False),
+    ],
+)
+def test_home_pages_by_their_url(url: str, home: bool) -> None:
+    from vnnews.pagekind import is_home_url
+
+    assert is_home_url(url) is home
+
+
+def test_a_home_page_served_at_its_index_file_is_refused() -> None:
+    body = (HTML / "cafef/list-meth04.html").read_bytes()
+    with pytest.raises(ExtractionError, match="not an article"):
+        extract_article(body, "https://cafef.vn/index.html", fetched_at=FETCHED_AT, profile=None)

@@ -149,9 +149,19 @@ def is_listing_page(tree: html.HtmlElement, url: str) -> bool:
     return not is_article_page(tree, url) and _looks_like_listing(tree, url)
 
 
+#: Paths that serve a site's home page besides ``/``: the index file of a web server or CMS,
+#: a "home" page, the root of one language of a bilingual portal.
+HOME_PATHS = frozenset(
+    {"", "/", "/index.html", "/index.htm", "/index.php", "/index.aspx", "/default.aspx",
+     "/default.asp", "/home", "/trang-chu", "/trangchu", "/trang-chu.htm", "/trang-chu.html",
+     "/vi", "/vn", "/vi-vn", "/en", "/en-us"}
+)  # fmt: skip
+
+
 def is_home_url(url: str) -> bool:
-    """The URL is a site's home page (empty path or ``/``)."""
-    return urlsplit(url).path in ("", "/")
+    """The URL is a site's home page (:data:`HOME_PATHS`; a query such as ``?lang=vi`` aside)."""
+    path = urlsplit(url).path.lower()
+    return path in HOME_PATHS or path.rstrip("/") in HOME_PATHS
 
 
 def is_article_page(tree: html.HtmlElement, url: str) -> bool:
