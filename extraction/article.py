@@ -80,6 +80,7 @@ from extraction.htmltree import (
 from extraction.layouts import guess_profile
 from extraction.normalise import looks_vietnamese, normalise_record
 from vnnews.pagekind import (
+    error_page,
     is_article_page,
     is_home_url,
     is_listing_page,
@@ -271,6 +272,9 @@ def extract_page(
     text = "\n\n".join(body_clean.paragraphs)
     if len(text.split()) < MIN_TEXT_WORDS:
         raise ExtractionError(f"no article text ({len(text.split())} words) at {url}")
+    said = error_page(tree, text)
+    if said:
+        raise ExtractionError(f"not an article: an error page ({said!r}) at {url}")
     if not site:
         _refuse_listing(tree, url, meta, body_clean.paragraphs)
     if not images and meta.get("og:image"):

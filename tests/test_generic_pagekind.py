@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from extraction.article import ExtractionError, extract_article
@@ -68,3 +69,31 @@ def test_a_home_page_served_at_its_index_file_is_refused() -> None:
     body = (HTML / "cafef/list-meth04.html").read_bytes()
     with pytest.raises(ExtractionError, match="not an article"):
         extract_article(body, "https://cafef.vn/index.html", fetched_at=FETCHED_AT, profile=None)
+
+
+def test_a_soft_404_is_refused_wherever_it_is_served() -> None:
+    """vnexpress.net's "Không tìm thấy đường dẫn này" page (status 200, full site chrome, story
+    lists; a vn-dev development page) gives no record at its article URL or any other."""
+    body = (
+        Path(__file__).resolve().parent / "data" / "generic" / "05-vnexpress-2026-not-found.html"
+    ).read_bytes()
+    for url in (
+        "https://vnexpress.net/bai-viet-khong-con-5117107.html",
+        "https://bao.example.vn/kinh-doanh",
+        "https://bao.example.vn/tin-tuc/bai-viet-20260101.htm",
+    ):
+        with pytest.raises(ExtractionError, match="not an article"):
+            extract_article(body, url, fetched_at=FETCHED_AT, profile=None)
+
+
+def test_an_article_quoting_an_error_message_is_not_an_error_page() -> None:
+    from vnnews.pagekind import error_page
+
+    tree = lxml.html.document_fromstring(
+        "<html><body><h1>Lỗi 404 trên cổng dịch vụ công</h1><p>"
+        + "Người dân phản ánh trang không tồn tại khi nộp hồ sơ trực tuyến. " * 20
+        + "</p></body></html>"
+    )
+    text = tree.text_content()
+    assert error_page(tree, text) is None
+    assert error_page(tree, "Trang không tồn tại") == "trang không tồn tại"

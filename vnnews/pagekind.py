@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html
 
 from vnnews import jsonld
+from vnnews.vocab import ERROR_PAGE_PHRASES
 
 _ARTICLE_URL_HINTS = (
     re.compile(r"-(?:post|p|d|a|n)?\d{5,}(?:\.html?|\.htm|\.aspx|\.chn|\.ldo|\.vnp|\.vov)?$"),
@@ -185,6 +186,46 @@ def is_article_page(tree: html.HtmlElement, url: str) -> bool:
     if looks_like_article_url(url):
         return prose >= 400 or dated
     return prose >= 800 and dated
+
+
+# --- error pages -------------------------------------------------------------------------------
+
+#: Text longer than this is an article that may well quote an error message, not an error page.
+ERROR_PAGE_MAX_WORDS = 120
+
+
+def error_page(tree: html.HtmlElement, text: str) -> str | None:
+    """The phrase by which a page says it is an error page ("Không tìm thấy đường dẫn này",
+    "Page not found": :data:`vnnews.vocab.ERROR_PAGE_PHRASES`) anywhere in its visible text,
+    when the text read as its article is at most ERROR_PAGE_MAX_WORDS words; else None. A soft
+    404 served with status 200 is no article, whatever its metadata says; a long article that
+    quotes such a phrase is one."""
+    if len(text.split()) > ERROR_PAGE_MAX_WORDS:
+        return None
+    visible = " ".join(_visible_text(tree).split()).lower()
+    return next((phrase for phrase in ERROR_PAGE_PHRASES if phrase in visible), None)
+
+
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "head"})
+
+
+def _visible_text(node: html.HtmlElement) -> str:
+    parts: list[str] = []
+
+    def visit(el: html.HtmlElement) -> None:
+        if not isinstance(el.tag, str) or el.tag in _INVISIBLE:
+            if el.tail:
+                parts.append(el.tail)
+            return
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            visit(child)
+        if el.tail:
+            parts.append(el.tail)
+
+    visit(node)
+    return " ".join(parts)
 
 
 # --- listing signals on a page that was read as an article --------------------------------------

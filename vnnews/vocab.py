@@ -183,3 +183,29 @@ OUTLET_NAMES = _words(
     "reuters afp ap bloomberg cnn bbc xinhua tanhoaxa sputnik tass rianovosti yonhap "
     "kyodo nikkei cnbc guardian nytimes washingtonpost wsj ft aljazeera"
 )
+
+#: What an error page says instead of an article (a "soft 404": a page served with status 200
+#: that says the article is gone or the link is wrong), in lower case; looked for in the visible
+#: text of a page whose article text is short (vnnews.pagekind.error_page).
+ERROR_PAGE_PHRASES = (
+    "không tìm thấy trang",
+    "không tìm thấy đường dẫn",
+    "không tìm thấy bài viết",
+    "không tìm thấy nội dung",
+    "trang bạn tìm",
+    "trang bạn yêu cầu",
+    "đường dẫn không tồn tại",
+    "bài viết không tồn tại",
+    "nội dung không tồn tại",
+    "trang không tồn tại",
+    "liên kết không tồn tại",
+    "bài viết đã bị xóa",
+    "bài viết đã bị gỡ",
+    "nội dung đã bị gỡ",
+    "lỗi 404",
+    "error 404",
+    "404 not found",
+    "page not found",
+    "the page you requested",
+    "this page could not be found",
+)
