@@ -311,9 +311,10 @@ def _refuse_listing(tree: HtmlElement, url: str, meta: PageMeta, paragraphs: lis
 
     - it reads like a listing (:func:`vnnews.pagekind.is_listing_page`) and is a home page,
       says og:type=website, or has a short body and no article markup;
-    - nothing but an og:type says article (:func:`is_article_page`: og:type=article counts
-      for nothing on a page that reads like a listing) and the text read from it is mostly
-      teaser cards (:func:`reads_like_cards`: headline links with their teasers).
+    - the text read from it is mostly teaser cards (:func:`reads_like_cards`: headline links
+      with their teasers); a page that passes for an article (:func:`is_article_page`: an
+      article-shaped URL, og:type=article) needs many cards for that (a section or topic page
+      served at an id-bearing URL).
     """
     words = sum(len(p.split()) for p in paragraphs)
     website = meta.get("og:type").lower() == "website"  # and no article JSON-LD (listing)
@@ -321,7 +322,7 @@ def _refuse_listing(tree: HtmlElement, url: str, meta: PageMeta, paragraphs: lis
         short = words < LISTING_MAX_WORDS and not meta.is_article_typed
         if is_home_url(url) or short or website:
             raise ExtractionError(f"not an article: a listing or home page at {url}")
-    if not is_article_page(tree, url) and reads_like_cards(tree, url, paragraphs):
+    if reads_like_cards(tree, url, paragraphs, many=is_article_page(tree, url)):
         raise ExtractionError(f"not an article: its text is teaser cards (a listing) at {url}")
 
 

@@ -97,3 +97,17 @@ def test_an_article_quoting_an_error_message_is_not_an_error_page() -> None:
     text = tree.text_content()
     assert error_page(tree, text) is None
     assert error_page(tree, "Trang không tồn tại") == "trang không tồn tại"
+
+
+@pytest.mark.parametrize(
+    "relpath",
+    ["baodautu/list-meth04.html", "cafef/list-meth04.html", "dantri/list-meth04.html",
+     "nld/list-meth04.html", "dantri/home-2019-son601008.html"],
+)  # fmt: skip
+def test_a_section_page_at_an_article_shaped_url_is_refused(relpath: str) -> None:
+    """A topic or section page served at an id-bearing URL (``/chu-de/gia-vang-123456.html``)
+    passes for an article by its URL; its text is still dozens of teaser cards."""
+    body = (HTML / relpath).read_bytes()
+    url = "https://bao.example.vn/chu-de/gia-vang-123456.html"
+    with pytest.raises(ExtractionError, match="teaser cards"):
+        extract_article(body, url, fetched_at=FETCHED_AT, profile=None)

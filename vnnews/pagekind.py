@@ -298,11 +298,20 @@ def teaser_share(tree: html.HtmlElement, url: str, paragraphs: list[str]) -> tup
     return len(cards), inside / total if total else 0.0
 
 
-def reads_like_cards(tree: html.HtmlElement, url: str, paragraphs: list[str]) -> bool:
+def reads_like_cards(
+    tree: html.HtmlElement, url: str, paragraphs: list[str], *, many: bool = False
+) -> bool:
     """The text read as an article is mostly teaser cards (:func:`teaser_share`): a home or
-    section page (VCCorp and others say og:type=article there too)."""
+    section page (VCCorp and others say og:type=article there too). ``many``: the page passes
+    for an article by its URL or markup, so it takes MANY_CARDS cards holding
+    MANY_CARDS_SHARE of the text (a topic page at an id-bearing URL; an article with a few
+    related cards never has that many)."""
     cards, share = teaser_share(tree, url, paragraphs)
+    if many:
+        return cards >= MANY_CARDS and share >= MANY_CARDS_SHARE
     return cards >= MIN_CARDS and share >= LISTING_CARD_SHARE
 
 
 LISTING_CARD_SHARE = 0.5  # at least half the words in teaser cards: a listing
+MANY_CARDS = 15  # ... on a page that passes for an article: this many cards
+MANY_CARDS_SHARE = 0.85  # ... holding this share of its text
