@@ -17,11 +17,12 @@ Sections:
    sentence), no boilerplate snippet; ours (with the site profile) next to bare trafilatura
    (``bare_extraction(with_metadata=True)``). Per-page extraction time on the real pages.
 3. Dates: ``bench/eval_dates.py`` (Vietnamese pages and the htmldate sample).
-4. vn-dev (``../shared/corpus/vn-dev``, real 2025-2026 pages with gold): the development and the
-   held-out group of ``bench/heldout.toml``, per field, for ours, bare trafilatura and htmldate
-   (``bench/eval_vndev.py`` documents the scoring rules). Held-out pages: totals only.
+4. Real pages with gold: vn-dev's development and held-out groups (``bench/heldout.toml``),
+   ``bench/devpages`` (dev-2) and ``bench/realpages`` (unseen), per field, for ours, bare
+   trafilatura and htmldate (``bench/eval_vndev.py`` documents the scoring rules). Held-out and
+   unseen pages: totals only.
 5. The layout guesser (extraction/layouts.py) with the page's own site / family left out of the
-   family table, on the corpus pages of section 2 and the vn-dev article pages, no profile.
+   family table, on the corpus pages of section 2 and section 4's article pages, no profile.
 6. Body stress test (``bench/stress.py``): section 2's real pages with their markup rewritten
    (``<p>`` -> ``<div>``, ``<p>`` -> ``<br><br>`` runs, the body cut into sibling containers
    around media), no profile, ours vs bare trafilatura.
@@ -366,7 +367,7 @@ def run_corpus_loo() -> dict[str, dict[str, int]]:
 
 
 def loo_section() -> str:
-    from bench.eval_vndev import FIELDS, LOO_VARIANTS, run_layout_loo
+    from bench.eval_vndev import FIELDS, LOO_VARIANTS, load_real_groups, run_layout_loo
 
     lines = [
         "No profile. Variants: *full table* (every family of extraction/layouts.toml); "
@@ -386,12 +387,13 @@ def loo_section() -> str:
     fields = [(k, h) for k, h in FIELDS if k not in ("refused", "day")]
     lines += [
         "",
-        "vn-dev article pages (section 4's fields):",
+        "Real article pages of section 4, every group (section 4's fields; held-out and unseen "
+        "as totals, like there):",
         "",
         "| group | variant | " + " | ".join(h for _, h in fields) + " |",
         "| --- | --- |" + " ---: |" * len(fields),
     ]
-    totals = run_layout_loo()
+    totals = run_layout_loo(load_real_groups())
     for (group, variant), total in sorted(
         totals.items(), key=lambda kv: (kv[0][0], LOO_VARIANTS.index(kv[0][1]))
     ):
