@@ -452,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_dates:
         parts += ["## 3. Publication dates (bench/eval_dates.py)", "", dates_section(), ""]
     parts += [
-        "## 4. vn-dev: development and held-out pages (bench/eval_vndev.py)",
+        "## 4. Real pages with gold: vn-dev, dev-2, unseen (bench/eval_vndev.py)",
         "",
         vndev_section(),
         "",
