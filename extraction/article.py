@@ -48,6 +48,7 @@ from extraction.bodytext import (
     generic_paragraphs,
     is_standfirst,
     photo_story,
+    photo_story_container,
     split_credit,
 )
 from extraction.bylines import clean_author, extract_authors, extract_source, source_from_line
@@ -77,7 +78,7 @@ from extraction.htmltree import (
     parse_html,
     select,
 )
-from extraction.layouts import guess_profile
+from extraction.layouts import GENERIC_REMOVE, guess_profile
 from extraction.normalise import looks_vietnamese, normalise_record
 from vnnews.pagekind import (
     error_page,
@@ -336,7 +337,7 @@ def _read_body(
     if found is not None:
         return (*found, sel, False)
     if not site:  # no profile, or a guessed layout that keeps too little: the generic path
-        return generic_paragraphs(tree, url), [], sel, False
+        return _generic_body(tree, url), [], sel, False
     if not is_article_page(tree, url):
         # A known site whose article body is missing and whose page reads like a listing.
         raise ExtractionError(f"no {site} article body; a listing? {url}")
@@ -346,7 +347,25 @@ def _read_body(
         found = _body_from(tree, merged, base)
         if found is not None:
             return (*found, merged, True)
-    return generic_paragraphs(tree, url), [], _merge_selectors(tree, sel, Selectors()), True
+    return _generic_body(tree, url), [], _merge_selectors(tree, sel, Selectors()), True
+
+
+def _generic_body(tree: HtmlElement, url: str) -> list[Paragraph]:
+    """trafilatura's paragraphs (:func:`generic_paragraphs`), unless the page is a photo story
+    (:func:`photo_story_container`) whose captions say more: a story told in its gallery's
+    captions, on a CMS no layout family knows."""
+    gallery = photo_story_container(tree)
+    story: list[Paragraph] = []
+    if gallery is not None:
+        remove = Selectors(remove=GENERIC_REMOVE)
+        story = body_paragraphs(gallery, remove, captions=True)
+        if not photo_story(body_paragraphs(gallery, remove), story):
+            story = []  # an article with captioned photos: its text is not in the captions
+    paragraphs = generic_paragraphs(tree, url)
+    words = sum(len(p.text.split()) for p in paragraphs)
+    if story and sum(len(p.text.split()) for p in story) > words:
+        return story
+    return paragraphs
 
 
 def _body_from(

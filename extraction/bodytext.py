@@ -395,6 +395,30 @@ PHOTO_STORY_CAPTIONS = 3  # ... in at least this many captions of prose
 CAPTION_PROSE_CHARS = 60  # a caption this long tells part of the story (not "Ảnh: X")
 
 
+def _caption_text(figure: HtmlElement) -> str:
+    """The text of a figure's captions: its figcaptions, else its paragraphs."""
+    parts = list(figure.iter("figcaption")) or list(figure.iter("p"))
+    return " ".join(" ".join(str(p.text_content()).split()) for p in parts)
+
+
+def photo_story_container(tree: HtmlElement) -> HtmlElement | None:
+    """On a page nobody has a layout for: the smallest element holding every figure whose
+    captions are prose (CAPTION_PROSE_CHARS), when there are at least PHOTO_STORY_CAPTIONS of
+    them (a photo story's gallery), else None."""
+    figures = [f for f in tree.iter("figure") if len(_caption_text(f)) >= CAPTION_PROSE_CHARS]
+    outer = [f for f in figures if not any(a in figures for a in f.iterancestors("figure"))]
+    if len(outer) < PHOTO_STORY_CAPTIONS:
+        return None
+    common = list(outer[0].iterancestors())
+    for figure in outer[1:]:
+        ancestors = set(figure.iterancestors())
+        common = [a for a in common if a in ancestors]
+    container = common[0] if common else None
+    if container is None or container.tag in ("html", "body"):
+        return None
+    return container
+
+
 def photo_story(paragraphs: list[Paragraph], with_captions: list[Paragraph]) -> bool:
     """A photo story: the body read without its figure captions holds little, read with them
     it holds at least PHOTO_STORY_SHARE times as many words, in at least PHOTO_STORY_CAPTIONS

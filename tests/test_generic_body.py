@@ -246,3 +246,22 @@ def test_hidden_widgets_are_dropped_hidden_prose_is_not() -> None:
     assert not _is_hidden_widget(collapsed)
     shown = lxml.html.fragment_fromstring('<div class="x"><span>Giá hiện tại</span></div>')
     assert not _is_hidden_widget(shown)
+
+
+def test_a_photo_story_on_a_cms_nobody_knows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dev-2 vnexpress.net photo story read as a page of an unknown CMS (no profile, no
+    layout family: the generic path): its gallery's captions are the story."""
+    import extraction.article
+
+    monkeypatch.setattr(extraction.article, "guess_profile", lambda *a, **k: None)
+    gold = next(
+        g
+        for g in json.loads((DEVPAGES / "gold.json").read_text(encoding="utf-8"))
+        if g["file"].startswith("08-vnexpress")
+    )
+    body = (DEVPAGES / "pages" / gold["file"]).read_bytes()
+    fetched = datetime.fromisoformat(gold["fetched_at"].replace("Z", "+00:00"))
+    record = extract_article(body, gold["url"], fetched_at=fetched, profile=None)
+    text = match_key(record["text"])
+    assert all(contains(text, line) for line in gold["must_include"])
+    assert not any(contains(text, line) for line in gold["must_exclude"])
