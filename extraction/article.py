@@ -350,6 +350,10 @@ def _read_body(
     return _generic_body(tree, url), [], _merge_selectors(tree, sel, Selectors()), True
 
 
+CLOSING_SIBLINGS = 2  # paragraphs after a photo story's gallery read as its closing lines
+CLOSING_CHARS = 90  # ... each at most this long (a byline, a "Theo X" line)
+
+
 def _generic_body(tree: HtmlElement, url: str) -> list[Paragraph]:
     """trafilatura's paragraphs (:func:`generic_paragraphs`), unless the page is a photo story
     (:func:`photo_story_container`) whose captions say more: a story told in its gallery's
@@ -361,6 +365,11 @@ def _generic_body(tree: HtmlElement, url: str) -> list[Paragraph]:
         story = body_paragraphs(gallery, remove, captions=True)
         if not photo_story(body_paragraphs(gallery, remove), story):
             story = []  # an article with captioned photos: its text is not in the captions
+        else:  # the closing byline often follows the gallery: short paragraphs right after it
+            for sibling in list(gallery.itersiblings())[:CLOSING_SIBLINGS]:
+                if sibling.tag != "p" or len(sibling.text_content().strip()) > CLOSING_CHARS:
+                    break
+                story += body_paragraphs(sibling, remove)
     paragraphs = generic_paragraphs(tree, url)
     words = sum(len(p.text.split()) for p in paragraphs)
     if story and sum(len(p.text.split()) for p in story) > words:

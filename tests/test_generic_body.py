@@ -265,3 +265,4 @@ def test_a_photo_story_on_a_cms_nobody_knows(monkeypatch: pytest.MonkeyPatch) ->
     text = match_key(record["text"])
     assert all(contains(text, line) for line in gold["must_include"])
     assert not any(contains(text, line) for line in gold["must_exclude"])
+    assert record["authors"] == gold["authors"]  # the byline right after the gallery
