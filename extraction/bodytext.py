@@ -31,7 +31,12 @@ from extraction.bylines import (
 from extraction.htmlmeta import fold
 from extraction.htmltree import first_text, select
 from extraction.normalise import normalise_line
-from vnnews.pagekind import drop_overlays, looks_like_article_url
+from vnnews.pagekind import (
+    CARD_MAX_CHARS,
+    HEADLINE_MIN_WORDS,
+    drop_overlays,
+    looks_like_article_url,
+)
 from vnnews.profiles import Selectors
 from vnnews.vocab import BOILERPLATE_BOX_TYPES, BOILERPLATE_CLASS_TOKENS, BOX_HEADINGS
 
@@ -130,20 +135,16 @@ def _is_link_list(node: HtmlElement) -> bool:
     return sum(headlines) >= LINK_LIST_DENSITY * total
 
 
-CARD_MAX_CHARS = 900  # an embedded story card: a headline and a teaser, never a body's length
-HEADLINE_WORDS = 5  # link text this long names a story
-
-
 def _story_link(a: HtmlElement) -> str:
     """The headline of a link to another article (an article-shaped URL and at least
-    HEADLINE_WORDS words that are no byline or "Theo X" attribution), else ""."""
+    HEADLINE_MIN_WORDS words that are no byline or "Theo X" attribution), else ""."""
     href = (a.get("href") or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:")):
         return ""
     if not looks_like_article_url(href):
         return ""
     headline = normalise_line(a.text_content())
-    if len(headline.split()) < HEADLINE_WORDS:
+    if len(headline.split()) < HEADLINE_MIN_WORDS:
         return ""
     if BYLINE_LINE.match(headline) or source_from_line(headline):
         return ""
@@ -154,7 +155,8 @@ def _is_story_card(node: HtmlElement) -> bool:
     """Another story inside the body: a nested ``<article>`` or ``<aside>`` no longer than a
     teaser card that links to an article with a headline (vietnamnet.vn's
     ``article.ck-cms-insert-news``: image, headline, description), or a block whose whole text
-    is one headline link to another article (a bare "related story" line)."""
+    is one headline link to another article (a bare "related story" line). A card is as
+    :func:`vnnews.pagekind.teaser_cards` counts them: CARD_MAX_CHARS, HEADLINE_MIN_WORDS."""
     if node.tag in ("article", "aside"):
         text = normalise_line(node.text_content())
         return len(text) <= CARD_MAX_CHARS and any(_story_link(a) for a in node.iter("a"))

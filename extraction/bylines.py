@@ -319,10 +319,9 @@ def extract_source(
             return text
     if sel.authors:  # the byline's own note: "Như Tâm (Theo AFP, Reuters)"
         for node in select(tree, sel.authors)[:3]:
-            line = node.getparent() if node.tag in _INLINE_BYLINE_TAGS else node
-            named = source_from_note(
-                normalise_line((line if line is not None else node).text_content())
-            )
+            parent = node.getparent()
+            line = parent if node.tag in _INLINE_BYLINE_TAGS and parent is not None else node
+            named = source_from_note(normalise_line(line.text_content()))
             if named:
                 return named
     for raw in [ld_name(a) for a in meta.ld_values("author")] + meta.all("article:author"):

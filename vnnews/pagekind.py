@@ -206,26 +206,15 @@ def error_page(tree: html.HtmlElement, text: str) -> str | None:
     return next((phrase for phrase in ERROR_PAGE_PHRASES if phrase in visible), None)
 
 
-_INVISIBLE = frozenset({"script", "style", "noscript", "template", "head"})
+_VISIBLE_TEXT = (
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template)]"
+)
 
 
-def _visible_text(node: html.HtmlElement) -> str:
-    parts: list[str] = []
-
-    def visit(el: html.HtmlElement) -> None:
-        if not isinstance(el.tag, str) or el.tag in _INVISIBLE:
-            if el.tail:
-                parts.append(el.tail)
-            return
-        if el.text:
-            parts.append(el.text)
-        for child in el:
-            visit(child)
-        if el.tail:
-            parts.append(el.tail)
-
-    visit(node)
-    return " ".join(parts)
+def _visible_text(tree: html.HtmlElement) -> str:
+    """The text of the page's body outside scripts, styles and templates."""
+    return " ".join(str(t) for t in tree.xpath(_VISIBLE_TEXT))
 
 
 # --- listing signals on a page that was read as an article --------------------------------------
