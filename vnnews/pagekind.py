@@ -225,15 +225,17 @@ CARD_MIN_EXTRA_CHARS = 60  # a card holds more than its headline: a teaser
 HEADLINE_MIN_WORDS = 5  # link text this long names a story
 
 
+_NOT_WORD = re.compile(r"[\W_]")  # combining marks are \W too: accents go with the spaces
+
+
 def _plain(text: str) -> str:
     """Case-, accent- and space-free text, for comparing a paragraph with a card."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return re.sub(r"[\W_]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return _NOT_WORD.sub("", unicodedata.normalize("NFD", text.casefold().replace("đ", "d")))
 
 
 def teaser_cards(tree: html.HtmlElement, url: str) -> list[tuple[str, str]]:
-    """(headline, card text), plain-folded, of the page's teaser cards: the smallest block
-    around a link to another page of the site whose text names a story (at least
+    """(headline, card text), whitespace-collapsed, of the page's teaser cards: the smallest
+    block around a link to another page of the site whose text names a story (at least
     ``HEADLINE_MIN_WORDS`` words) that holds more than the headline (a teaser, a date) and is
     short (``CARD_MAX_CHARS``); one card per block."""
     own = urlsplit(url).path
@@ -243,10 +245,10 @@ def teaser_cards(tree: html.HtmlElement, url: str) -> list[tuple[str, str]]:
         href = str(link.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
-        if urlsplit(urljoin(url, href)).path in ("", "/", own):
-            continue
         headline = " ".join(str(link.text_content()).split())
         if len(headline.split()) < HEADLINE_MIN_WORDS:
+            continue
+        if urlsplit(urljoin(url, href)).path in ("", "/", own):
             continue
         node: html.HtmlElement | None = link
         for _ in range(4):
@@ -259,7 +261,7 @@ def teaser_cards(tree: html.HtmlElement, url: str) -> list[tuple[str, str]]:
             if len(text) >= len(headline) + CARD_MIN_EXTRA_CHARS:
                 if node not in seen:
                     seen.add(node)
-                    found.append((_plain(headline), _plain(text)))
+                    found.append((headline, text))
                 break
     return found
 
@@ -270,6 +272,13 @@ def teaser_share(tree: html.HtmlElement, url: str, paragraphs: list[str]) -> tup
     teaser). An article's paragraphs live in one long body, not in short cards around
     headline links; a section page's "text" is its cards."""
     cards = teaser_cards(tree, url)
+    return len(cards), _card_share(cards, paragraphs)
+
+
+def _card_share(cards: list[tuple[str, str]], paragraphs: list[str]) -> float:
+    """The share of the words of ``paragraphs`` in paragraphs that are one of ``cards``
+    (compared case-, accent- and space-free)."""
+    folded_cards = [(_plain(headline), _plain(text)) for headline, text in cards]
     total = inside = 0
     for paragraph in paragraphs:
         words = len(paragraph.split())
@@ -277,14 +286,14 @@ def teaser_share(tree: html.HtmlElement, url: str, paragraphs: list[str]) -> tup
         folded = _plain(paragraph)
         if len(folded) < 20:
             continue
-        for headline, card in cards:
+        for headline, card in folded_cards:
             if folded == headline or (len(headline) >= 20 and folded.startswith(headline)):
                 inside += words
                 break
             if folded in card and folded not in headline and headline not in folded:
                 inside += words
                 break
-    return len(cards), inside / total if total else 0.0
+    return inside / total if total else 0.0
 
 
 def reads_like_cards(
@@ -295,10 +304,9 @@ def reads_like_cards(
     for an article by its URL or markup, so it takes MANY_CARDS cards holding
     MANY_CARDS_SHARE of the text (a topic page at an id-bearing URL; an article with a few
     related cards never has that many)."""
-    cards, share = teaser_share(tree, url, paragraphs)
-    if many:
-        return cards >= MANY_CARDS and share >= MANY_CARDS_SHARE
-    return cards >= MIN_CARDS and share >= LISTING_CARD_SHARE
+    cards = teaser_cards(tree, url)
+    least, share = (MANY_CARDS, MANY_CARDS_SHARE) if many else (MIN_CARDS, LISTING_CARD_SHARE)
+    return len(cards) >= least and _card_share(cards, paragraphs) >= share
 
 
 LISTING_CARD_SHARE = 0.5  # at least half the words in teaser cards: a listing
