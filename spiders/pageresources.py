@@ -30,6 +30,9 @@ DOCUMENT_EXTENSIONS = (
     ".ods",
     ".rtf",
 )
+# a link whose text holds none of DOCUMENT_EXTENSIONS (any case) cannot resolve to a document
+# unless it is a bare query (it keeps the base's path); checked before the costly join
+_DOCUMENT_HINT = re.compile("|".join(re.escape(ext) for ext in DOCUMENT_EXTENSIONS), re.IGNORECASE)
 _IMG_ATTRS = ("src", "data-src", "data-original", "data-lazy-src", "data-lazy", "data-full-src")
 _SRCSET_ATTRS = ("srcset", "data-srcset", "data-lazy-srcset")
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""", re.IGNORECASE)
@@ -138,9 +141,11 @@ def html_resources(
             for link in css_resources(el.text or "", base_url):
                 add(link.url, link.kind)
         elif tag == "a" and documents:
-            href = _absolute(base_url, el.get("href") or "")
-            if _usable(href) and is_document_url(href):
-                add(href, "document")
+            value = el.get("href") or ""
+            if _DOCUMENT_HINT.search(value) or value.lstrip().startswith("?"):
+                href = _absolute(base_url, value)
+                if _usable(href) and is_document_url(href):
+                    add(href, "document")
         style = el.get("style") if tag else None
         if style and "url(" in style:
             for link in css_resources(style, base_url):

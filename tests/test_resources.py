@@ -78,6 +78,22 @@ def test_html_resources_cover_lazy_images_srcset_styles_scripts_and_documents() 
     )
 
 
+def test_document_links_are_judged_by_the_url_they_resolve_to() -> None:
+    """Only links that can resolve to a document are joined (a cheap test of the href first);
+    a bare query keeps the base's path, so it is joined too, and an anchor's style is read
+    whatever its href."""
+    tree = lxml_html.document_fromstring(
+        '<a href="?tai=1">tải</a><a href="../Files/Bao-Cao.Docx#p2">báo cáo</a>'
+        '<a href="/tin/bai-2.html" style="background:url(/img/nen.png)">bài</a>'
+    )
+    found = {link.url: link.kind for link in html_resources(tree, "https://h.vn/vb/du-thao.pdf")}
+    assert found == {
+        "https://h.vn/vb/du-thao.pdf?tai=1": "document",
+        "https://h.vn/Files/Bao-Cao.Docx": "document",
+        "https://h.vn/img/nen.png": "image",
+    }
+
+
 def test_css_resources_imports_fonts_and_backgrounds() -> None:
     css = """@charset "utf-8";
     /* url(/commented-out.png) */
