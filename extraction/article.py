@@ -51,7 +51,13 @@ from extraction.bodytext import (
     photo_story_container,
     split_credit,
 )
-from extraction.bylines import clean_author, extract_authors, extract_source, source_from_line
+from extraction.bylines import (
+    clean_author,
+    extract_authors,
+    extract_source,
+    is_attribution_line,
+    source_from_line,
+)
 from extraction.dates import find_dates
 from extraction.htmlmeta import (
     PageMeta,
@@ -79,7 +85,7 @@ from extraction.htmltree import (
     select,
 )
 from extraction.layouts import GENERIC_REMOVE, guess_profile
-from extraction.normalise import looks_vietnamese, normalise_record
+from extraction.normalise import looks_vietnamese, normalise_line, normalise_record
 from vnnews.pagekind import (
     error_page,
     is_article_page,
@@ -386,6 +392,7 @@ def _body_from(
         return None
     parts = body_parts(nodes[0])  # a body cut into sibling containers around media
     paragraphs = [p for part in parts for p in body_paragraphs(part, sel)]
+    paragraphs += _closing_attribution(parts[-1], sel)
     if sum(len(p.text.split()) for p in paragraphs) < MIN_TEXT_WORDS:
         # a photo story tells its story in the captions of its figures
         captioned = [p for part in parts for p in body_paragraphs(part, sel, captions=True)]
@@ -396,6 +403,19 @@ def _body_from(
             return None
     images = extract_images(select(tree, sel.images), base) or extract_images(parts, base)
     return paragraphs, images
+
+
+def _closing_attribution(body: HtmlElement, sel: Selectors) -> list[Paragraph]:
+    """Closing lines just after the body's container: a byline or "Theo X" line that the
+    template puts beside the body rather than in it (at most CLOSING_SIBLINGS elements, each
+    a line of at most CLOSING_CHARS that is only an attribution: :func:`is_attribution_line`)."""
+    found: list[Paragraph] = []
+    for sibling in [s for s in body.itersiblings() if isinstance(s.tag, str)][:CLOSING_SIBLINGS]:
+        text = normalise_line(sibling.text_content())
+        if not text or len(text) > CLOSING_CHARS or not is_attribution_line(text):
+            break
+        found += body_paragraphs(sibling, sel)
+    return found
 
 
 def _merge_selectors(tree: HtmlElement, profile: Selectors, guessed: Selectors) -> Selectors:

@@ -23,9 +23,9 @@ from trafilatura.settings import Extractor
 
 from extraction.bylines import (
     BYLINE_LINE,
+    byline_source,
     is_closing_byline,
     source_from_line,
-    source_from_note,
     split_attribution,
 )
 from extraction.htmlmeta import fold
@@ -506,7 +506,7 @@ def clean_paragraphs(
             continue
         if is_closing_byline(last.text, emphasised=last.right or last.bold, vietnamese=vietnamese):
             body.bylines.insert(0, kept.pop().text)
-            body.source = body.source or source_from_note(last.text) or ""
+            body.source = body.source or byline_source(last.text, site_names) or ""
             continue
         break
     body.paragraphs = [p.text for p in kept]

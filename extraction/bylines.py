@@ -287,7 +287,9 @@ def extract_authors(
     for group in candidates:
         authors: list[str] = []
         for raw in group:
-            for part in _split_names(raw):
+            # "Theo Minh Anh (Tuổi Trẻ/TTXVN)", "Theo Minh Anh/VOV": the person, not the outlet
+            outlet, people = split_attribution(normalise_line(raw), names)
+            for part in people if outlet else _split_names(raw):
                 name = clean_author(part, names)
                 if name and name.casefold() not in {a.casefold() for a in authors}:
                     authors.append(name)
@@ -317,13 +319,10 @@ def extract_source(
             return named
         if text:
             return text
-    if sel.authors:  # the byline's own note: "Như Tâm (Theo AFP, Reuters)"
-        for node in select(tree, sel.authors)[:3]:
-            parent = node.getparent()
-            line = parent if node.tag in _INLINE_BYLINE_TAGS and parent is not None else node
-            named = source_from_note(normalise_line(line.text_content()))
-            if named:
-                return named
+    for line in _byline_lines(tree, sel):
+        named = byline_source(line, names)
+        if named:
+            return named
     for raw in [ld_name(a) for a in meta.ld_values("author")] + meta.all("article:author"):
         named = source_from_line(normalise_line(raw))
         if named and not clean_author(named):
@@ -337,6 +336,61 @@ def extract_source(
 
 
 _INLINE_BYLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "a"})
+BYLINE_MAX_CHARS = 100  # a byline names a few people and an outlet, never a paragraph
+_BYLINE_LINES = 6  # byline elements read for an attribution, in selector order
+
+
+def _byline_lines(tree: HtmlElement, sel: Selectors) -> list[str]:
+    """The texts of the page's byline elements: the profile's, then the generic byline markup
+    (:data:`_BYLINE_SELECTORS`); an inline element stands for its line (its parent)."""
+    lines: list[str] = []
+    for selector in (sel.authors, *_BYLINE_SELECTORS):
+        for node in select(tree, selector)[:3] if selector else ():
+            parent = node.getparent()
+            line = parent if node.tag in _INLINE_BYLINE_TAGS and parent is not None else node
+            text = normalise_line(line.text_content())
+            if text and len(text) <= BYLINE_MAX_CHARS and text not in lines:
+                lines.append(text)
+            if len(lines) >= _BYLINE_LINES:
+                return lines
+    return lines
+
+
+def is_attribution_line(text: str) -> bool:
+    """A line that is only an attribution or a prefixed byline: "Theo TTXVN", "Theo Minh
+    Anh/VOV", "Nguồn: Reuters", "Tin, ảnh: Hoàng Hà", "Như Tâm (Theo AFP, Reuters)"."""
+    return bool(
+        BYLINE_LINE.match(text)
+        or split_attribution(text)[0]
+        or source_from_line(text)
+        or source_from_note(text)
+    )
+
+
+_DOMAIN = re.compile(r"(?:[\w-]+\.)+(?:vn|com|net|org)", re.I)
+
+
+def byline_source(line: str, site_names: Iterable[str] = ()) -> str | None:
+    """The outlet a byline names beside its people, when it is not this site:
+    "Theo Minh Anh/VOV" and "Theo Minh Anh (Tuổi Trẻ/TTXVN)" (:func:`split_attribution`),
+    "Như Tâm (Theo AFP, Reuters)" (:func:`source_from_note`), and a person beside another
+    outlet's domain: "Anh Hoa / baodautu.vn" -> "baodautu.vn" ("Lan Anh/VOV.VN" on vov.vn is
+    the site's own reporter: None)."""
+    names = list(site_names)
+    outlet, _ = split_attribution(line, names)
+    if outlet:
+        return outlet
+    named = source_from_note(line)
+    if named:
+        return named
+    plain = strip_ui_labels(AUTHOR_PREFIX.sub("", line)).strip(" .")
+    parts = [p for p in re.split(r"\s*/\s*|\s+[-–]\s+", plain) if p.strip()]
+    if len(parts) != 2 or not _DOMAIN.fullmatch(parts[1]) or not clean_author(parts[0], names):
+        return None
+    own = {fold(n) for n in names if n}
+    if fold(parts[1]) in own or fold(parts[1].split(".")[0]) in own:
+        return None
+    return parts[1]
 
 
 def _outlet_authors(tree: HtmlElement, meta: PageMeta) -> list[str]:
