@@ -166,6 +166,11 @@ class _Context:
     tz_name: str
     candidates: list[DateCandidate] = field(default_factory=list)
 
+    @property
+    def latest(self) -> datetime:
+        """The latest a page's date can be: its capture, give or take FUTURE_TOLERANCE."""
+        return self.fetched_at + FUTURE_TOLERANCE
+
     def add(self, kind: str, source: str, raw: str, parsed: tuple[datetime, str] | None,
             reason: str = "") -> None:  # fmt: skip
         value, precision = parsed if parsed else (None, None)
@@ -252,13 +257,13 @@ def _element_date(el: Any, ctx: _Context) -> tuple[str, TextDate | None]:
     for attr in ("datetime", "content"):
         raw = el.get(attr)
         if raw and raw.strip():
-            parsed = parse_machine_date(raw, tz=ctx.tz)
+            parsed = parse_machine_date(raw, tz=ctx.tz, latest=ctx.latest)
             found = TextDate(parsed[0], parsed[1], None) if parsed else None
             return raw, found
     text = _visible_text(el)
     if not text:
         return text, None
-    parsed = parse_machine_date(text, tz=ctx.tz) if text[:1].isdigit() else None
+    parsed = parse_machine_date(text, tz=ctx.tz, latest=ctx.latest) if text[:1].isdigit() else None
     if parsed is not None:
         return text, TextDate(parsed[0], parsed[1], None)
     return text, scan_text(text, ctx.fetched_at, ctx.tz_name)
@@ -296,14 +301,14 @@ def _from_profile(tree: Any, profile: SiteProfile | None, ctx: _Context) -> None
 
 def _from_jsonld(tree: Any, ctx: _Context) -> None:
     for kind, source, raw, reason in jsonld_dates(tree):
-        ctx.add(kind, source, raw, parse_machine_date(raw, tz=ctx.tz), reason)
+        ctx.add(kind, source, raw, parse_machine_date(raw, tz=ctx.tz, latest=ctx.latest), reason)
 
 
 def _from_meta(tree: Any, layout: _Layout, ctx: _Context) -> None:
     for kind, source, raw, el in meta_dates(tree):
         outside = _excluded_by(el, layout.keep)
         reason = f"outside-article:{outside}" if outside else ""
-        ctx.add(kind, source, raw, parse_machine_date(raw, tz=ctx.tz), reason)
+        ctx.add(kind, source, raw, parse_machine_date(raw, tz=ctx.tz, latest=ctx.latest), reason)
 
 
 @dataclass
@@ -388,7 +393,13 @@ def _from_time_elements(tree: Any, layout: _Layout, ctx: _Context) -> None:
         if not raw.strip() or count >= 30:
             continue
         reason = _zone_problem(el, layout)
-        ctx.add("published", "time[datetime]", raw, parse_machine_date(raw, tz=ctx.tz), reason)
+        ctx.add(
+            "published",
+            "time[datetime]",
+            raw,
+            parse_machine_date(raw, tz=ctx.tz, latest=ctx.latest),
+            reason,
+        )
         if ctx.candidates[-1].accepted:
             return
 
@@ -525,7 +536,7 @@ def _from_hints(hints: dict[str, Any], ctx: _Context) -> None:
         if isinstance(raw, datetime):
             ctx.add(kind, source, raw.isoformat(), (as_aware(raw), "second"))
         elif isinstance(raw, str) and raw.strip():
-            ctx.add(kind, source, raw, parse_machine_date(raw, tz=ctx.tz))
+            ctx.add(kind, source, raw, parse_machine_date(raw, tz=ctx.tz, latest=ctx.latest))
 
 
 def _from_url(url: str, ctx: _Context) -> None:
@@ -560,7 +571,7 @@ def _from_htmldate(tree: Any, url: str, ctx: _Context, *, vietnamese: bool) -> N
             logger.warning("htmldate failed on %s: %r", url, exc)
             return
         if raw:
-            parsed = parse_machine_date(raw, tz=ctx.tz)
+            parsed = parse_machine_date(raw, tz=ctx.tz, latest=ctx.latest)
             day = parsed[0].date() if parsed else None
             reason = "rejected-elsewhere" if day in rejected else ""
             if day is not None and (day.month, day.day) == (1, 1):

@@ -161,12 +161,16 @@ def as_aware(value: datetime) -> datetime:
 # --- Machine-readable values -------------------------------------------------------------
 
 
-def parse_machine_date(raw: str, *, tz: str | tzinfo = DEFAULT_TZ) -> tuple[datetime, str] | None:
+def parse_machine_date(
+    raw: str, *, tz: str | tzinfo = DEFAULT_TZ, latest: datetime | None = None
+) -> tuple[datetime, str] | None:
     """ISO 8601 (also with a space before the offset), RFC 2822, or a numeric D/M/Y date.
 
     A numeric value with AM/PM and no offset ("7/3/2026 9:40:00 AM", what .NET writes for the
     en-US culture) is month first; any other is day first unless its middle number cannot be
-    a month (``_scan_absolute``)."""
+    a month (``_scan_absolute``), or unless read day first it would be later than ``latest``
+    (the capture) and month first it is not: "11/12/2026 08:15:00" in metadata captured on
+    1 December 2026 is 12 November."""
     zone = load_zone(tz) if isinstance(tz, str) else tz
     text = clean_text(unescape_entities(raw))
     m = _ISO_RE.match(text)
@@ -190,6 +194,10 @@ def parse_machine_date(raw: str, *, tz: str | tzinfo = DEFAULT_TZ) -> tuple[date
         r"\d{1,2}/\d{1,2}/\d{4},?\s+\d{1,2}:\d{2}(?::\d{2})?\s*[AP]M", text, re.I
     )
     found = _scan_absolute(text, zone, month_first=bool(us_clock))
+    if found is not None and latest is not None and not us_clock and found.value > latest:
+        swapped = _scan_absolute(text, zone, month_first=True)
+        if swapped is not None and swapped.value <= latest:
+            found = swapped
     if found is None or found.weekday_ok is False:
         return None
     return found.value, found.precision

@@ -169,6 +169,7 @@ def strip_site_suffix(title: str, site_names: Iterable[str], sections: Iterable[
     while len(parts) > 1 and (is_site(parts[-1]) or (stripped and is_section(parts[-1]))):
         parts.pop()
         stripped = True
+    site_tail = stripped
     stripped = False
     while len(parts) > 1 and (is_site(parts[0]) or (stripped and is_section(parts[0]))):
         parts.pop(0)
@@ -178,7 +179,15 @@ def strip_site_suffix(title: str, site_names: Iterable[str], sections: Iterable[
         start = title.find(parts[0])
         end = title.rfind(parts[-1]) + len(parts[-1])
         kept = title[start:end] if 0 <= start < end else title
+    tail = _SECTION_TAIL.search(kept) if site_tail else None
+    if tail and len(tail.group(1).split()) <= 3 and len(kept[: tail.start()].split()) >= 5:
+        # "Headline | Thời sự | Báo X": once the site is gone, a short "|" segment after a
+        # long headline is a section, known or not ("|" rarely sits inside a headline)
+        kept = kept[: tail.start()]
     return kept.strip()
+
+
+_SECTION_TAIL = re.compile(r"\s*[|»›]\s*([^|»›]{1,25})$")
 
 
 def known_site_names(meta: PageMeta, profile: SiteProfile | None, url: str) -> list[str]:

@@ -208,6 +208,31 @@ def test_title_from_title_tag_without_site_suffix(path: Path, url: str, title: s
     assert extract(page, url)["title"] == title
 
 
+def test_an_unknown_section_segment_after_a_long_headline_goes_with_the_site() -> None:
+    """ "Headline | Thị trường | Báo Dân trí" (a section the page does not list): once the site
+    segment is gone, a short "|" segment after a long headline goes too; " - " segments,
+    common inside headlines, stay."""
+    from extraction.htmlmeta import strip_site_suffix
+
+    names = ["Báo Dân trí", "dantri.com.vn"]
+    headline = "Giá vàng giảm, vẫn cao hơn thế giới gần 20 triệu đồng/lượng"
+    assert strip_site_suffix(f"{headline} | Thị trường | Báo Dân trí", names) == headline
+    assert strip_site_suffix("Việt Nam - Thái Lan | Báo Dân trí", names) == "Việt Nam - Thái Lan"
+    assert (
+        strip_site_suffix("Giá vàng | Thị trường | Báo Dân trí", names) == "Giá vàng | Thị trường"
+    )
+    page = edited(
+        DANTRI,
+        (r"<h1\b.*?</h1>", ""),
+        (
+            r"<title>[^<]*\| Báo Dân trí</title>",
+            f"<title>{headline} | Thị trường | Báo Dân trí</title>",
+        ),
+        *NO_DECLARED_HEADLINE,
+    )
+    assert extract(page, DANTRI_URL)["title"] == headline
+
+
 def test_logo_h1_is_not_the_headline() -> None:
     """dantri.com.vn's 2019 logo ``h1`` (copied from the real home page of the corpus) put on
     the real article, whose headline is now an ``h2`` (its data-slot=title kept): the title
@@ -268,6 +293,22 @@ def test_visible_date_forms(text: str, expected: str) -> None:
 def test_machine_date_order(raw: str, expected: str) -> None:
     found = parse_machine_date(raw)
     assert found is not None and found[0].isoformat() == expected
+
+
+def test_a_numeric_meta_date_read_day_first_after_the_capture_is_month_first() -> None:
+    """ "11/12/2026 08:15:00" with no AM/PM is day first (11 December) unless that is after
+    the capture: captured on 1 December it can only be 12 November; a value that is later
+    either way stays rejected by the caller (its day-first reading is kept)."""
+    tz = "Asia/Ho_Chi_Minh"
+    captured = datetime(2026, 12, 1, tzinfo=UTC)
+    found = parse_machine_date("11/12/2026 08:15:00", tz=tz, latest=captured)
+    assert found is not None and found[0].isoformat() == "2026-11-12T08:15:00+07:00"
+    later = parse_machine_date(
+        "11/12/2026 08:15:00", tz=tz, latest=datetime(2026, 12, 30, tzinfo=UTC)
+    )
+    assert later is not None and later[0].isoformat() == "2026-12-11T08:15:00+07:00"
+    both = parse_machine_date("12/12/2026 08:15:00", tz=tz, latest=captured)
+    assert both is not None and both[0].isoformat() == "2026-12-12T08:15:00+07:00"
 
 
 def test_visible_date_beats_metadata_rewritten_on_reindexing() -> None:
@@ -409,3 +450,56 @@ def test_a_person_and_the_outlets_domain() -> None:
     assert [clean_author(n) for n in _split_names("Lan Anh/VOV.VN")] == ["Lan Anh", None]
     assert [clean_author(n) for n in _split_names("Hải Yến - vov.vn")] == ["Hải Yến", None]
     assert [clean_author(n) for n in _split_names("https://bao.vn/tac-gia/lan-anh")] == [None]
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors", "source"),
+    [
+        ("Theo Tri Túc (Tiền Phong/TTXVN)", ["Tri Túc"], "Tiền Phong/TTXVN"),
+        ("Theo Tri Túc/VOV", ["Tri Túc"], "VOV"),
+        ("Tri Túc (Theo Reuters)", ["Tri Túc"], "Reuters"),
+        ("Tri Túc / tienphong.vn", ["Tri Túc"], "tienphong.vn"),
+        ("Tri Túc / dantri.com.vn", ["Tri Túc"], None),  # the site's own domain
+    ],
+)
+def test_a_byline_element_naming_a_person_and_an_outlet(
+    byline: str, authors: list[str], source: str | None
+) -> None:
+    """dantri.com.vn's byline (its link to /tac-gia/, JSON-LD author removed) holding a person
+    and another outlet: the person is the author, the outlet the source; the site's own
+    domain beside its reporter is no source."""
+    page = edited(
+        DANTRI,
+        (r'"author"\s*:', '"x-author":'),
+        (
+            r'(href="https://dantri.com.vn/tac-gia/tri-tuc-3617.htm">)Tri Túc(</a>)',
+            rf"\g<1>{byline}\2",
+        ),
+    )
+    record = extract(page, DANTRI_URL)
+    assert record["authors"] == authors
+    assert record["source"] == source
+
+
+def test_an_attribution_just_after_the_body_container() -> None:
+    """A "Theo A/B" or "Tin, ảnh:" line the template puts right after the body's container (a
+    sibling of the real dantri body, div[data-slot=content], bylines removed): read as the
+    closing byline, not lost and not body text; a sentence there is neither."""
+    for line, authors, source in [
+        ("Theo Minh Anh/VOV", ["Minh Anh"], "VOV"),
+        ("Tin, ảnh: Hoàng Hà", ["Hoàng Hà"], None),
+        ("Giá vàng còn biến động mạnh trong tuần tới.", [], None),
+    ]:
+        page = edited(
+            DANTRI,
+            (r'"author"\s*:', '"x-author":'),
+            (r'<a class="hover:dt-text-black" href="[^"]*/tac-gia/[^"]*">Tri Túc</a>', ""),
+        )
+        tree = lxml.html.document_fromstring(page)
+        body = tree.xpath('//div[@data-slot="content"]')[0]
+        body.addnext(
+            lxml.html.fragment_fromstring(f'<p style="text-align:right"><b>{line}</b></p>')
+        )
+        record = extract(lxml.html.tostring(tree, encoding="unicode"), DANTRI_URL)
+        assert (record["authors"], record["source"]) == (authors, source), line
+        assert line not in str(record["text"])
