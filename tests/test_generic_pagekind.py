@@ -111,3 +111,41 @@ def test_a_section_page_at_an_article_shaped_url_is_refused(relpath: str) -> Non
     url = "https://bao.example.vn/chu-de/gia-vang-123456.html"
     with pytest.raises(ExtractionError, match="teaser cards"):
         extract_article(body, url, fetched_at=FETCHED_AT, profile=None)
+
+
+def _section_with_a_featured_story(cards: int) -> str:
+    """The real dantri section page cut to its first ``cards`` story cards, the first one's
+    teaser lengthened to a real article's paragraphs (a lead story shown with a long teaser)
+    and og:type=article added (VCCorp and others say article on section pages)."""
+    tree = lxml.html.document_fromstring((HTML / "dantri" / "list-meth04.html").read_bytes())
+    items = tree.xpath('//article[contains(concat(" ", @class, " "), " article-item ")]')
+    for item in items[cards:]:
+        item.drop_tree()
+    article = lxml.html.document_fromstring((HTML / "dantri" / "article-meth04.html").read_bytes())
+    story = " ".join(
+        " ".join(p.text_content().split()) for p in article.xpath('//*[@data-slot="content"]//p')
+    )
+    teaser = items[0].xpath('.//a[@data-prop="sapo"]')[0]
+    teaser.text = f"{teaser.text_content()} {story}"
+    for child in teaser:
+        teaser.remove(child)
+    head = tree.find("head")
+    assert head is not None
+    head.append(lxml.html.fragment_fromstring('<meta property="og:type" content="article">'))
+    return lxml.html.tostring(tree, encoding="unicode")
+
+
+@pytest.mark.parametrize("cards", [6, 12])
+def test_a_section_page_opening_with_a_long_featured_teaser_is_refused(cards: int) -> None:
+    """Home and section pages with one long teaser were taken as articles (issue 10): a block
+    that opens with the one headline it holds, linking to another page, is the lead story's
+    teaser, not this page's article, even at an id-bearing URL with og:type=article and
+    fewer cards than a topic page needs."""
+    page = _section_with_a_featured_story(cards)
+    with pytest.raises(ExtractionError, match="not an article"):
+        extract_article(
+            page,
+            "https://dantri.com.vn/kinh-doanh-c20260307.htm",
+            fetched_at=FETCHED_AT,
+            profile=None,
+        )

@@ -238,8 +238,21 @@ def teaser_cards(tree: html.HtmlElement, url: str) -> list[tuple[str, str]]:
     block around a link to another page of the site whose text names a story (at least
     ``HEADLINE_MIN_WORDS`` words) that holds more than the headline (a teaser, a date) and is
     short (``CARD_MAX_CHARS``); one card per block."""
+    return _teasers(tree, url)[0]
+
+
+def _teasers(
+    tree: html.HtmlElement, url: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The page's teaser cards (:func:`teaser_cards`) and its featured teasers: a block too
+    long for a card (up to ``FEATURE_MAX_CHARS``) that opens with the one story headline it
+    holds, a link to another page: the lead story of a home or section page, shown with a
+    long teaser."""
     own = urlsplit(url).path
-    found: list[tuple[str, str]] = []
+    cards: list[tuple[str, str]] = []
+    features: list[tuple[str, str]] = []
+    titles = " ".join(_plain(str(t)) for t in tree.xpath(_OWN_TITLES))
+    own_paths = {own, *(urlsplit(urljoin(url, str(h).strip())).path for h in tree.xpath(_OWN_URLS))}
     seen: set[html.HtmlElement] = set()
     for link in tree.iter("a"):
         href = str(link.get("href") or "").strip()
@@ -253,26 +266,50 @@ def teaser_cards(tree: html.HtmlElement, url: str) -> list[tuple[str, str]]:
         node: html.HtmlElement | None = link
         for _ in range(4):
             node = node.getparent() if node is not None else None
-            if node is None:
+            if node is None or node in seen:
                 break
             text = " ".join(str(node.text_content()).split())
-            if len(text) > CARD_MAX_CHARS:
-                break
-            if len(text) >= len(headline) + CARD_MIN_EXTRA_CHARS:
-                if node not in seen:
-                    seen.add(node)
-                    found.append((headline, text))
-                break
-    return found
+            if len(text) < len(headline) + CARD_MIN_EXTRA_CHARS:
+                continue
+            seen.add(node)
+            if len(text) <= CARD_MAX_CHARS:
+                cards.append((headline, text))
+            elif (
+                len(text) <= FEATURE_MAX_CHARS
+                and _leads_alone(node, link, text, headline)
+                and urlsplit(urljoin(url, href)).path not in own_paths
+                and _plain(headline) not in titles  # the page's own headline, linked
+            ):
+                features.append((headline, text))
+            break
+    return cards, features
+
+
+_OWN_TITLES = "//title/text() | //meta[@property='og:title']/@content"
+_OWN_URLS = "//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"
+
+
+def _leads_alone(block: html.HtmlElement, link: html.HtmlElement, text: str, headline: str) -> bool:
+    """``block`` opens with ``headline`` (its link) and names no other story (a link to the
+    same page, such as a teaser that links too, is the same story)."""
+    if not text.startswith(headline):
+        return False
+    target = str(link.get("href") or "").strip()
+    for other in block.iter("a"):
+        if other is link or str(other.get("href") or "").strip() == target:
+            continue
+        if len(str(other.text_content()).split()) >= HEADLINE_MIN_WORDS:
+            return False
+    return True
 
 
 def teaser_share(tree: html.HtmlElement, url: str, paragraphs: list[str]) -> tuple[int, float]:
     """How listing-like the text read from the page is: (number of teaser cards on the page,
     share of the text's words in paragraphs that are a card's headline, headline + teaser, or
-    teaser). An article's paragraphs live in one long body, not in short cards around
-    headline links; a section page's "text" is its cards."""
-    cards = teaser_cards(tree, url)
-    return len(cards), _card_share(cards, paragraphs)
+    teaser, or part of a featured teaser). An article's paragraphs live in one long body, not
+    in short cards around headline links; a section page's "text" is its cards."""
+    cards, features = _teasers(tree, url)
+    return len(cards), _card_share([*cards, *features], paragraphs)
 
 
 def _card_share(cards: list[tuple[str, str]], paragraphs: list[str]) -> float:
@@ -281,11 +318,11 @@ def _card_share(cards: list[tuple[str, str]], paragraphs: list[str]) -> float:
     folded_cards = [(_plain(headline), _plain(text)) for headline, text in cards]
     total = inside = 0
     for paragraph in paragraphs:
-        words = len(paragraph.split())
-        total += words
         folded = _plain(paragraph)
         if len(folded) < 20:
-            continue
+            continue  # too short to tell ("2 giờ trước" under each card): it does not count
+        words = len(paragraph.split())
+        total += words
         for headline, card in folded_cards:
             if folded == headline or (len(headline) >= 20 and folded.startswith(headline)):
                 inside += words
@@ -303,12 +340,20 @@ def reads_like_cards(
     section page (VCCorp and others say og:type=article there too). ``many``: the page passes
     for an article by its URL or markup, so it takes MANY_CARDS cards holding
     MANY_CARDS_SHARE of the text (a topic page at an id-bearing URL; an article with a few
-    related cards never has that many)."""
-    cards = teaser_cards(tree, url)
-    least, share = (MANY_CARDS, MANY_CARDS_SHARE) if many else (MIN_CARDS, LISTING_CARD_SHARE)
-    return len(cards) >= least and _card_share(cards, paragraphs) >= share
+    related cards never has that many), or MIN_CARDS cards and a featured teaser that hold
+    that share (a lead story shown with a long teaser, its headline linking elsewhere, is
+    what home and section pages open with; the text read is its teaser or the cards)."""
+    cards, features = _teasers(tree, url)
+    if len(cards) < MIN_CARDS:
+        return False
+    if not many:
+        return _card_share([*cards, *features], paragraphs) >= LISTING_CARD_SHARE
+    if len(cards) >= MANY_CARDS and _card_share(cards, paragraphs) >= MANY_CARDS_SHARE:
+        return True
+    return bool(features) and _card_share([*cards, *features], paragraphs) >= MANY_CARDS_SHARE
 
 
 LISTING_CARD_SHARE = 0.5  # at least half the words in teaser cards: a listing
 MANY_CARDS = 15  # ... on a page that passes for an article: this many cards
 MANY_CARDS_SHARE = 0.85  # ... holding this share of its text
+FEATURE_MAX_CHARS = 4000  # a featured teaser: longer than a card, shorter than most articles
