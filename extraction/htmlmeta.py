@@ -138,7 +138,10 @@ def fold(text: str) -> str:
     """Case-, accent- and punctuation-free form, for comparing names and headlines (memoised:
     a page compares the same few names and headlines with many candidates)."""
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d").replace("ð", "d"))
-    return re.sub(r"[\W_]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return _NOT_WORD.sub("", decomposed)  # combining marks are \W too: accents go with them
+
+
+_NOT_WORD = re.compile(r"[\W_]")
 
 
 def strip_site_suffix(title: str, site_names: Iterable[str], sections: Iterable[str] = ()) -> str:
