@@ -33,9 +33,9 @@ import argparse
 import json
 import logging
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,7 +59,8 @@ logger = logging.getLogger(__name__)
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
-BATCH = 64
+CHUNK = 8  # pages per trip to a worker process
+WINDOW = 4  # chunks in flight per worker while the archive is read
 Location = tuple[Path, int]
 
 
@@ -107,28 +108,36 @@ class CrawlInfo:
         return any(host == h or host.endswith("." + h) for h in self.hosts)
 
 
-def crawl_decision(body: bytes, url: str, profile: SiteProfile | None, headers: Any) -> str | None:
+def crawl_decision(
+    body: bytes, url: str, profile: SiteProfile | None, headers: Any, tree: Any = None
+) -> str | None:
     """None when the crawl would hand this page to extraction, else why not (``listing``,
     ``variant``): the spider's rule (spiders.news) — the profile's URL patterns, else the
     page's own markup; a page whose rel=canonical names another page of its host is a variant
-    (AMP, print) the crawl folds into that page."""
-    from lxml import html as lxml_html
+    (AMP, print) the crawl folds into that page. ``tree``: the page as
+    :func:`extraction.article.read_page` reads it (read here when not given)."""
+    from urllib.parse import urljoin
 
-    from extraction.htmltree import decode_html
+    from extraction.article import ExtractionError, read_page
     from vnnews.pagekind import is_article_page
     from vnnews.urlcanon import canonicalize_url, is_template_canonical
 
-    try:
-        tree = lxml_html.document_fromstring(decode_html(body, headers), base_url=url)
-    except (ValueError, lxml_html.etree.ParserError):
-        return "listing"
-    tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+    if tree is None:
+        try:
+            tree = read_page(body, headers)
+        except ExtractionError:
+            return "listing"
     decided = profile.is_article_url(url) if profile else None
     if not (decided if decided is not None else is_article_page(tree, url)):
         return "listing"
     hrefs = tree.xpath('//link[@rel="canonical"]/@href')
     if hrefs:
-        own, target = canonicalize_url(url), canonicalize_url(str(hrefs[0]).strip())
+        try:  # against <base href> when the page has one, as the crawl resolves links
+            base = urljoin(url, str((tree.xpath("//base/@href") or [""])[0]).strip())
+            target = canonicalize_url(urljoin(base, str(hrefs[0]).strip()))
+        except ValueError:  # a malformed URL: no canonical
+            return None
+        own = canonicalize_url(url)
         same_host = urlsplit(own).netloc == urlsplit(target).netloc
         if target != own and same_host and not is_template_canonical(own, target):
             return "variant"
@@ -136,22 +145,29 @@ def crawl_decision(body: bytes, url: str, profile: SiteProfile | None, headers: 
 
 
 def run_task(task: Task) -> tuple[str, Any]:
-    """("ok", record) | ("skip", reason) | ("error", one-line message)."""
-    from extraction.article import ExtractionError, extract_article
+    """("ok", record) | ("skip", reason) | ("error", one-line message). The page is parsed
+    once: the crawl's decision and the extraction read the same tree."""
+    from extraction.article import ExtractionError, extract_page, read_page
 
     try:
+        tree = None
         if task.decide:
-            not_article = crawl_decision(task.body, task.url, task.profile, task.headers)
+            try:
+                tree = read_page(task.body, task.headers)
+            except ExtractionError:
+                return "listing", None
+            not_article = crawl_decision(task.body, task.url, task.profile, task.headers, tree)
             if not_article is not None:
                 return not_article, None
-        record = extract_article(
+        record = extract_page(
             task.body,
             task.url,
             fetched_at=task.fetched_at,
             profile=task.profile,
             hints=task.hints,
             headers=task.headers,
-        )
+            tree=tree,
+        ).record
     except ExtractionError as exc:
         return "skip", str(exc)
     except Exception as exc:  # a broken page must not stop the run
@@ -161,6 +177,11 @@ def run_task(task: Task) -> tuple[str, Any]:
     if task.site is not None:
         record["site"] = task.site
     return "ok", record
+
+
+def run_tasks(tasks: list[Task]) -> list[tuple[str, Any]]:
+    """:func:`run_task` over a chunk (one trip to a worker process for several pages)."""
+    return [run_task(task) for task in tasks]
 
 
 def is_html(record: ArchiveRecord, body: bytes) -> bool:
@@ -399,16 +420,23 @@ class Reprocessor:
     # -- extraction ---------------------------------------------------------------------
 
     def _run_batches(self, tasks: Iterator[Task]) -> None:
-        batch: list[Task] = []
-        for task in tasks:
-            batch.append(task)
-            if len(batch) >= BATCH:
-                self._run(batch)
-                batch = []
-        self._run(batch)
+        """Extract ``tasks`` in order. With a pool, chunks of CHUNK pages go to the workers
+        while the archive is still being read, at most WINDOW chunks in flight (the bodies
+        waiting in memory stay bounded)."""
+        chunks = _chunks(tasks, CHUNK)
+        if self._pool is None:
+            for chunk in chunks:
+                self._take(chunk, run_tasks(chunk))
+            return
+        pending: deque[tuple[list[Task], Future[list[tuple[str, Any]]]]] = deque()
+        for chunk in chunks:
+            pending.append((chunk, self._pool.submit(run_tasks, chunk)))
+            if len(pending) >= WINDOW * self.jobs:
+                self._take(*_result(pending.popleft()))
+        while pending:
+            self._take(*_result(pending.popleft()))
 
-    def _run(self, batch: list[Task]) -> None:
-        results = self._pool.map(run_task, batch) if self._pool else map(run_task, batch)
+    def _take(self, batch: list[Task], results: list[tuple[str, Any]]) -> None:
         for task, (status, value) in zip(batch, results, strict=True):
             if status == "ok":
                 self.records.append(value)
@@ -419,6 +447,24 @@ class Reprocessor:
             else:
                 self.stats["reprocess/extract_errors"] += 1
                 logger.warning("%s (%s): %s", task.url, task.warc["filename"], value)
+
+
+def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
+    chunk: list[Task] = []
+    for task in tasks:
+        chunk.append(task)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _result(
+    pending: tuple[list[Task], Future[list[tuple[str, Any]]]],
+) -> tuple[list[Task], list[tuple[str, Any]]]:
+    chunk, future = pending
+    return chunk, future.result()
 
 
 def _capture_order(record: dict[str, Any]) -> tuple[str, str, int]:
