@@ -161,7 +161,8 @@ def strip_site_suffix(title: str, site_names: Iterable[str], sections: Iterable[
         folded = fold(segment)
         if not folded:
             return True
-        if any(n in folded or folded in n for n in names if len(folded) >= 3):
+        short = len(segment.split()) <= SITE_SEGMENT_MAX_WORDS  # a headline may name the site
+        if any((short and n in folded) or folded in n for n in names if len(folded) >= 3):
             return True
         return bool(_SITE_WORDS.search(segment)) and len(segment.split()) <= 6
 
@@ -190,13 +191,23 @@ def strip_site_suffix(title: str, site_names: Iterable[str], sections: Iterable[
     return kept.strip()
 
 
+SITE_SEGMENT_MAX_WORDS = 6  # "Báo điện tử Dân Trí", "VnExpress - Tin nhanh Việt Nam"
 _SECTION_TAIL = re.compile(r"\s*[|»›]\s*([^|»›]{1,25})$")
+
+
+def _is_person(value: Any) -> bool:
+    """A JSON-LD author that is a person: a Person object, or a bare name."""
+    return isinstance(value, str) or (isinstance(value, dict) and "person" in jsonld.types(value))
 
 
 def known_site_names(meta: PageMeta, profile: SiteProfile | None, url: str) -> list[str]:
     """Names the site goes by (og:site_name, host, profile, JSON-LD publisher...)."""
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    names = [meta.site_name, meta.get("author", "twitter:site", "copyright"), host]
+    author = meta.get("author")  # many sites write their own name there, some the reporter's
+    people = {fold(ld_name(a)) for a in meta.ld_values("author") if _is_person(a)}
+    if not author or fold(author) in people:
+        author = meta.get("twitter:site", "copyright")
+    names = [meta.site_name, author, host]
     names.append(host.split(".")[0] if host else "")
     if profile:
         names += [profile.publisher, profile.name, *profile.domains]

@@ -503,3 +503,29 @@ def test_an_attribution_just_after_the_body_container() -> None:
         record = extract(lxml.html.tostring(tree, encoding="unicode"), DANTRI_URL)
         assert (record["authors"], record["source"]) == (authors, source), line
         assert line not in str(record["text"])
+
+
+def test_a_reporter_named_in_meta_author_is_no_site_name() -> None:
+    """vneconomy.vn (a dev-2 page of bench/devpages) writes its reporter "Hà Anh" in meta
+    author, article:author and a JSON-LD Person: she is the author, not one of the site's names
+    (which a byline equal to them would be dropped as)."""
+    from extraction.htmlmeta import known_site_names, read_meta
+
+    folder = Path(__file__).resolve().parent.parent / "bench" / "devpages" / "pages"
+    page = (folder / "19-vneconomy-2026-qcg-lai-ban-nien-soat-xet.html").read_bytes()
+    url = "https://vneconomy.vn/sau-soat-xet-qcg-bao-lai.htm"
+    record = extract_article(page, url, fetched_at=datetime(2026, 9, 5, tzinfo=UTC), profile=None)
+    assert record["authors"] == ["Hà Anh"]
+    meta = read_meta(parse_html(decode_html(page, None, None)), None)
+    assert "Hà Anh" not in known_site_names(meta, None, url)
+
+
+def test_a_headline_naming_the_site_is_not_a_site_segment() -> None:
+    """A long leading segment that mentions the site is the headline, not the site's name."""
+    from extraction.htmlmeta import strip_site_suffix
+
+    title = "Dân trí ghi nhận mưa lớn kéo dài ở nhiều tỉnh miền Bắc | Thời sự"
+    assert strip_site_suffix(title, ["Dân trí"]) == title
+    assert strip_site_suffix("Dân trí | Mưa lớn ở miền Bắc kéo dài", ["Dân trí"]) == (
+        "Mưa lớn ở miền Bắc kéo dài"
+    )
