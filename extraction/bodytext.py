@@ -198,6 +198,19 @@ def _is_hidden_widget(node: HtmlElement) -> bool:
     return all(len(t.strip()) < HIDDEN_PROSE_CHARS for t in node.itertext())
 
 
+MEDIA_TABLE_CHARS = 200  # a table used as a figure: the media and a title or caption line
+_MEDIA_TAGS = ("img", "iframe", "video", "embed", "object", "canvas", "svg", "picture")
+
+
+def _is_media_table(node: HtmlElement) -> bool:
+    """A layout table that frames an image, a chart or a player with a short title or caption
+    (``td.title-chart`` over a chart iframe; an image over its caption): a figure, whose
+    text is no story text."""
+    if node.tag != "table" or next(node.iter(*_MEDIA_TAGS), None) is None:
+        return False
+    return len(normalise_line(node.text_content())) <= MEDIA_TABLE_CHARS
+
+
 def _holds_captions(node: HtmlElement) -> bool:
     """A figure, a figure caption, or an element holding or inside one (a gallery)."""
     if node.tag in ("figure", "figcaption"):
@@ -219,7 +232,11 @@ def _prune(root: HtmlElement, selectors: Iterable[str], *, captions: bool = Fals
         for n in root.iterdescendants()
         if isinstance(n.tag, str)
         and (
-            _is_boilerplate_node(n) or _is_link_list(n) or _is_story_card(n) or _is_hidden_widget(n)
+            _is_boilerplate_node(n)
+            or _is_link_list(n)
+            or _is_story_card(n)
+            or _is_hidden_widget(n)
+            or (not captions and _is_media_table(n))
         )
     )
     for node in doomed:

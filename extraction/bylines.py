@@ -14,6 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -323,6 +324,9 @@ def extract_source(
         named = byline_source(line, names)
         if named:
             return named
+    named = _source_element(tree, names)
+    if named:
+        return named
     for raw in [ld_name(a) for a in meta.ld_values("author")] + meta.all("article:author"):
         named = source_from_line(normalise_line(raw))
         if named and not clean_author(named):
@@ -336,6 +340,62 @@ def extract_source(
 
 
 _INLINE_BYLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "a"})
+# class/id parts (split on spaces, "-", "_" and camelCase) of an element naming the source
+_SOURCE_TOKEN = re.compile(r"^(source|nguon|nguontin)$", re.I)
+_TOKEN_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
+SOURCE_ELEMENT_MAX_CHARS = 60  # "Theo Kiến thức Đầu tư", "FILI": an outlet, not a sentence
+
+
+def _source_element(tree: HtmlElement, names: Iterable[str]) -> str | None:
+    """The outlet named by the one element whose class or id says source ("pSource",
+    "article-source", "nguon-tin"): a short "Theo X"/"Nguồn: X" line or an outlet's name
+    ("FILI" linking to fili.vn), not the site's own. Photo credits and figures are no source;
+    a page with several different such texts (a sidebar labelling each item with its
+    outlet) names none."""
+    own = {fold(n) for n in names if n}
+    found: set[str] = set()
+    for node in tree.xpath("//body//*[@class or @id]"):
+        tokens = _TOKEN_SPLIT.split(f"{node.get('class') or ''} {node.get('id') or ''}")
+        if not any(_SOURCE_TOKEN.match(t) for t in tokens if t):
+            continue
+        if node.tag in ("source", "figure", "figcaption", "img", "script", "style", "link"):
+            continue
+        text = strip_ui_labels(normalise_line(node.text_content()))
+        if (
+            not text
+            or len(text) > SOURCE_ELEMENT_MAX_CHARS
+            or re.match(r"(ảnh|photo)\b", text, re.I)
+        ):
+            continue
+        if any(a.tag in ("figure", "figcaption") for a in node.iterancestors()):
+            continue
+        named = source_from_line(text) or (
+            text if _outlet_like(text) and _links_out(node, text, own) else None
+        )
+        if named and fold(named) not in own:
+            found.add(named)
+    return found.pop() if len(found) == 1 else None
+
+
+def _links_out(node: HtmlElement, text: str, own: set[str]) -> bool:
+    """``node``'s text is the text of a link to another site (the outlet's page)."""
+    for link in node.iter("a"):
+        host = (urlsplit(str(link.get("href") or "").strip()).hostname or "").removeprefix("www.")
+        if host and normalise_line(link.text_content()) == text:
+            return fold(host) not in own and fold(host.split(".")[0]) not in own
+    return False
+
+
+def _outlet_like(text: str) -> bool:
+    """A bare outlet name: a domain, or one to five words, capitalised, without sentence
+    punctuation."""
+    if _DOMAIN.fullmatch(text):
+        return True
+    if not 1 <= len(text.split()) <= 5 or re.search(r"[.!?,;:]", text):
+        return False
+    return text[:1].isupper() or text[:1].isdigit()
+
+
 BYLINE_MAX_CHARS = 100  # a byline names a few people and an outlet, never a paragraph
 _BYLINE_LINES = 6  # byline elements read for an attribution, in selector order
 

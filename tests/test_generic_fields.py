@@ -529,3 +529,34 @@ def test_a_headline_naming_the_site_is_not_a_site_segment() -> None:
     assert strip_site_suffix("Dân trí | Mưa lớn ở miền Bắc kéo dài", ["Dân trí"]) == (
         "Mưa lớn ở miền Bắc kéo dài"
     )
+
+
+VIETSTOCK = (
+    Path(__file__).resolve().parent.parent
+    / "bench"
+    / "devpages"
+    / "pages"
+    / "18-vietstock-2026-vic-vn-index-trai-chieu.html"
+)
+VIETSTOCK_URL = "https://vietstock.vn/2026/09/chi-2-phien-giao-dich-vic-830-1489047.htm"
+
+
+def test_a_source_element_linking_to_another_outlet_and_chart_tables() -> None:
+    """vietstock.vn (a dev-2 page of bench/devpages): p.pSource holds "FILI", a link to
+    fili.vn, with no "Theo": the source; the chart tables' titles (td.title-chart over a chart
+    iframe) are figures, not story text."""
+    record = extract(VIETSTOCK.read_bytes(), VIETSTOCK_URL, datetime(2026, 9, 6, tzinfo=UTC))
+    assert record["source"] == "FILI"
+    assert record["authors"] == ["Huy Khải"]
+    assert "KSF giải tỏa các áp lực cho HNX-Index" not in str(record["text"])
+    assert "VIC" in str(record["text"])
+
+
+def test_several_different_source_labels_name_no_source() -> None:
+    """The same page with a second, different source element (a sidebar labelling each item
+    with its outlet): no single source, so none; a link to the site itself is never one."""
+    extra = '<div class="item-source"><a href="https://cafef.vn/">CafeF</a></div>'
+    page = edited(VIETSTOCK, (r'(<p class="pSource">)', rf"{extra}\1"))
+    assert extract(page, VIETSTOCK_URL, datetime(2026, 9, 6, tzinfo=UTC))["source"] is None
+    own = edited(VIETSTOCK, (r'href="http://fili\.vn/[^"]*"', 'href="https://vietstock.vn/fili"'))
+    assert extract(own, VIETSTOCK_URL, datetime(2026, 9, 6, tzinfo=UTC))["source"] is None
