@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from extraction.htmlmeta import PageMeta, fold, ld_name
-from extraction.htmltree import first_text, node_text, select
+from extraction.htmltree import first_text, names_mention, node_text, select
 from extraction.normalise import normalise_line
 from vnnews import jsonld
 from vnnews.profiles import Selectors
@@ -343,6 +343,15 @@ _INLINE_BYLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "a"})
 # class/id parts (split on spaces, "-", "_" and camelCase) of an element naming the source
 _SOURCE_TOKEN = re.compile(r"^(source|nguon|nguontin)$", re.I)
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
+_SOURCE_CANDIDATES = (
+    "//body//*["
+    + " or ".join(
+        f"contains(@{attr}, '{part}')"
+        for attr in ("class", "id")
+        for part in ("ource", "OURCE", "guon", "GUON")
+    )
+    + "]"
+)  # a cheap XPath prefilter; the tokens decide
 SOURCE_ELEMENT_MAX_CHARS = 60  # "Theo Kiến thức Đầu tư", "FILI": an outlet, not a sentence
 
 
@@ -352,9 +361,11 @@ def _source_element(tree: HtmlElement, names: Iterable[str]) -> str | None:
     ("FILI" linking to fili.vn), not the site's own. Photo credits and figures are no source;
     a page with several different such texts (a sidebar labelling each item with its
     outlet) names none."""
+    if not names_mention(tree, "source", "nguon"):
+        return None
     own = {fold(n) for n in names if n}
     found: set[str] = set()
-    for node in tree.xpath("//body//*[@class or @id]"):
+    for node in tree.xpath(_SOURCE_CANDIDATES):
         tokens = _TOKEN_SPLIT.split(f"{node.get('class') or ''} {node.get('id') or ''}")
         if not any(_SOURCE_TOKEN.match(t) for t in tokens if t):
             continue

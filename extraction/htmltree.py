@@ -346,6 +346,14 @@ def class_tokens(root: HtmlElement) -> frozenset[str]:
     return names.frozen
 
 
+def names_mention(root: HtmlElement, *parts: str) -> bool:
+    """Some class or id anywhere in ``root``'s document contains one of ``parts`` (any case;
+    read once per document): a cheap test before an XPath walk looking for them."""
+    names = _DocumentNames.of(root)
+    text = f"{names.joined}\0{chr(0).join(names.ids)}".lower()
+    return any(part in text for part in parts)
+
+
 def node_text(node: HtmlElement) -> str:
     """An element's text; for ``<meta>`` (profiles may select them) its ``content``."""
     if node.tag == "meta":
